@@ -1,0 +1,21 @@
+// Reading and writing whole DICOM files (Part 10) in memory with DCMTK.
+#pragma once
+
+#include <dcmtk/dcmdata/dcfilefo.h>
+
+#include <memory>
+#include <string>
+
+namespace Deid
+{
+  // Parses a Part 10 file (or a raw dataset) from memory. Throws
+  // DeidError(BadInput) with a reason, never crashes, for non-DICOM or
+  // truncated input. The returned object owns a copy of the data.
+  std::unique_ptr<DcmFileFormat> ParseDicom(const void* buffer, size_t size);
+
+  // Writes a Part 10 file, keeping the original transfer syntax when possible.
+  std::string WriteDicom(DcmFileFormat& file);
+
+  // Convenience for tests and tools.
+  std::unique_ptr<DcmFileFormat> ReadDicomFile(const std::string& path);
+}

@@ -1,0 +1,57 @@
+// A de-identification profile: the Basic Application Level Confidentiality
+// Profile of PS3.15 E.1 plus a set of Options (E.3), resolved per attribute
+// from Table E.1-1. Immutable once built: one instance is shared read-only by
+// all threads.
+#pragma once
+
+#include "ProfileTables.h"
+
+#include <dcmtk/dcmdata/dctagkey.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace Deid
+{
+  struct ResolvedAction
+  {
+    ActionCode action = ActionCode::None;   // None: not listed in Table E.1-1, keep
+    std::optional<Option> chosenBy;         // the option whose column chose the action, if any
+    const AttributeRule* rule = nullptr;    // the row of Table E.1-1, if any
+  };
+
+  class Profile
+  {
+  public:
+    // Throws DeidError(NotImplemented) for recognized options that are not
+    // implemented yet (CleanPixelData, CleanRecognizableVisualFeatures), and
+    // DeidError(BadOption) for option combinations that PS3.15 forbids.
+    Profile(std::shared_ptr<const ProfileTables> tables,
+            const OptionSet& options,
+            const std::string& name = "Basic");
+
+    const std::string& GetName() const { return name_; }
+    const OptionSet& GetOptions() const { return options_; }
+    const ProfileTables& GetTables() const { return *tables_; }
+
+    // The action for a standard attribute (even group), after options.
+    ResolvedAction Resolve(const DcmTagKey& tag) const;
+
+    // The action for a private attribute given its private creator (empty if
+    // unknown): X, or C->keep when RetainSafePrivate and it is in Table E.3.10-1.
+    ResolvedAction ResolvePrivate(const std::string& privateCreator, const DcmTagKey& tag) const;
+
+    // "113100" then the codes of the options applied, in CID 7050 order.
+    std::vector<MethodCode> GetMethodCodes() const;
+
+    // Text for DeidentificationMethod (0012,0063), e.g.
+    // "PS3.15 2026c Basic Profile; CleanDescriptors; RetainUIDs".
+    std::string GetMethodDescription() const;
+
+  private:
+    std::shared_ptr<const ProfileTables> tables_;
+    OptionSet options_;
+    std::string name_;
+  };
+}

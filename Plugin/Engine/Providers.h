@@ -1,0 +1,86 @@
+// The interfaces through which the engine obtains replacement values. Each
+// operation (a job, a request) owns one set of providers; the engine calls
+// them from several threads at once, so implementations must be thread-safe.
+// Default implementations live in DefaultProviders.h; the key store supplies
+// keyed (HMAC-SHA256) ones that are stable across operations and nodes.
+#pragma once
+
+#include "Option.h"
+
+#include <dcmtk/dcmdata/dcitem.h>
+#include <dcmtk/dcmdata/dctagkey.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace Deid
+{
+  // Identifies a patient for pseudonyms and date offsets. Holds original
+  // values: never log it.
+  struct PatientKey
+  {
+    std::string patientId;         // (0010,0020)
+    std::string issuerOfPatientId; // (0010,0021)
+    std::string patientName;       // (0010,0010), used only if patientId is empty
+  };
+
+  // Action U (PS3.15 E.1-1a): a new UID, the same for the same original
+  // within the provider's scope.
+  class IUidProvider
+  {
+  public:
+    virtual ~IUidProvider() = default;
+    virtual std::string MapUid(const std::string& originalUid) = 0;
+  };
+
+  struct Pseudonym
+  {
+    std::string patientId;
+    std::string patientName;
+  };
+
+  // Replacement PatientID / PatientName (actions Z/D on them keep the
+  // attribute; the provider gives the value).
+  class IPseudonymProvider
+  {
+  public:
+    virtual ~IPseudonymProvider() = default;
+    virtual Pseudonym GetPseudonym(const PatientKey& patient) = 0;
+  };
+
+  // Retain Longitudinal Temporal Information with Modified Dates (E.3.6):
+  // one offset in days per patient, so intervals are kept.
+  class IDateOffsetProvider
+  {
+  public:
+    virtual ~IDateOffsetProvider() = default;
+    virtual int32_t GetOffsetDays(const PatientKey& patient) = 0;
+  };
+
+  struct CleaningContext
+  {
+    DcmTagKey tag;
+    std::string vr;          // dictionary VR ("LO", "SQ", ...), even when encoded as UN
+    Option chosenBy;         // CleanDescriptors, CleanStructuredContent, CleanGraphics, ...
+  };
+
+  // Action C for descriptors, structured content and graphics (E.3.3-E.3.5).
+  // Returning false means "could not clean": the engine then applies the
+  // Basic Profile action of the attribute, which never leaks.
+  class ITextCleaner
+  {
+  public:
+    virtual ~ITextCleaner() = default;
+    virtual bool CleanText(const CleaningContext& context, std::string& value) = 0;
+    virtual bool CleanSequence(const CleaningContext& context, DcmItem& parent) = 0;
+  };
+
+  // Clean Pixel Data (E.3.1) and Clean Recognizable Visual Features (E.3.2).
+  class IPixelCleaner
+  {
+  public:
+    virtual ~IPixelCleaner() = default;
+    virtual void Clean(DcmItem& dataset) = 0;
+  };
+}
