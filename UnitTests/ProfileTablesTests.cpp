@@ -213,6 +213,8 @@ TEST(ProfileTables, FindSafePrivate)
   EXPECT_EQ("DLP", t->FindSafePrivate("ELSCINT1", 0x00E1, 0x21)->meaning);
   // Padding of the Private Creator value (even length) is ignored.
   EXPECT_NE(nullptr, t->FindSafePrivate("ELSCINT1 ", 0x00E1, 0x21));
+  EXPECT_NE(nullptr, t->FindSafePrivate(" ELSCINT1", 0x00E1, 0x21));
+  EXPECT_EQ(nullptr, t->FindSafePrivate("ELSCINT", 0x00E1, 0x21));
 
   // Lower-case hex as published, e.g. (2001,xx0a).
   bool found = false;

@@ -148,14 +148,20 @@ namespace Deid
       return tag;
     }
 
-    std::string TrimRight(const std::string& s)
+    // Private Creator is LO: leading and trailing spaces are not significant (PS3.5 6.2).
+    std::string TrimPadding(const std::string& s)
     {
+      size_t begin = 0;
       size_t end = s.size();
-      while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == '\0'))
+      while (end > begin && (s[end - 1] == ' ' || s[end - 1] == '\0'))
       {
         end--;
       }
-      return s.substr(0, end);
+      while (begin < end && s[begin] == ' ')
+      {
+        begin++;
+      }
+      return s.substr(begin, end - begin);
     }
 
     std::string ReadFile(const std::filesystem::path& path)
@@ -431,8 +437,7 @@ namespace Deid
   const SafePrivateAttribute* ProfileTables::FindSafePrivate(const std::string& privateCreator,
                                                              uint16_t group, uint8_t elementLow) const
   {
-    // Private Creator values may carry trailing padding in the dataset.
-    auto it = safePrivateByCreator_.find(TrimRight(privateCreator));
+    auto it = safePrivateByCreator_.find(TrimPadding(privateCreator));
     if (it == safePrivateByCreator_.end())
     {
       return nullptr;
