@@ -1,0 +1,305 @@
+// PS3.15 E.1.2 Re-identifier.
+#include "Reidentifier.h"
+
+#include "DeidError.h"
+
+#include <dcmtk/dcmdata/dcdatset.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace Deid
+{
+  namespace
+  {
+    // Never prompts on a terminal: the password is the given one or none.
+    int PasswordCallback(char* buffer, int size, int /*rwflag*/, void* userData)
+    {
+      const std::string* password = static_cast<const std::string*>(userData);
+      if (password == nullptr || password->empty() || size <= 0)
+      {
+        return -1;
+      }
+      const int length = static_cast<int>(std::min<size_t>(password->size(), static_cast<size_t>(size)));
+      memcpy(buffer, password->data(), static_cast<size_t>(length));
+      return length;
+    }
+
+    std::string Decrypt(const Uint8* data, size_t size, EVP_PKEY* key, std::string& reason)
+    {
+      BIO* in = BIO_new_mem_buf(data, static_cast<int>(size));
+      BIO* out = BIO_new(BIO_s_mem());
+      CMS_ContentInfo* cms = (in != nullptr ? d2i_CMS_bio(in, nullptr) : nullptr);
+      std::string result;
+      bool ok = false;
+
+      if (cms == nullptr)
+      {
+        reason = "the Encrypted Content is not a DER CMS structure";
+      }
+      else if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_enveloped)
+      {
+        reason = "the Encrypted Content is not CMS EnvelopedData";
+      }
+      else if (out != nullptr &&
+               // CMS_DEBUG_DECRYPT: fail on a key that opens no recipient
+               // instead of decrypting with a random key (no oracle here: the
+               // caller holds the private key).
+               CMS_decrypt(cms, key, nullptr, nullptr, out, CMS_BINARY | CMS_DEBUG_DECRYPT) == 1)
+      {
+        BUF_MEM* memory = nullptr;
+        BIO_get_mem_ptr(out, &memory);
+        if (memory != nullptr)
+        {
+          result.assign(memory->data, memory->length);
+          ok = true;
+        }
+      }
+      else
+      {
+        reason = "the private key does not open the Encrypted Content (wrong key or corrupted content)";
+      }
+
+      ERR_clear_error();
+      CMS_ContentInfo_free(cms);
+      BIO_free(in);
+      BIO_free(out);
+
+      if (!ok)
+      {
+        result.clear();
+      }
+      return result;
+    }
+
+    // The single item of Modified Attributes Sequence of a decoded Encrypted
+    // Attributes Data Set, or nullptr with a reason.
+    std::unique_ptr<DcmItem> Decode(const std::string& content, E_TransferSyntax xfer, std::string& reason)
+    {
+      DcmInputBufferStream stream;
+      stream.setBuffer(content.data(), static_cast<offile_off_t>(content.size()));
+      stream.setEos();
+
+      DcmDataset dataset;
+      dataset.transferInit();
+      OFCondition cond = dataset.read(stream, xfer, EGL_noChange);
+      dataset.transferEnd();
+      stream.releaseBuffer();
+
+      if (!cond.good())
+      {
+        reason = std::string("the decrypted content is not a valid DICOM data set (") + cond.text() + ")";
+        return nullptr;
+      }
+
+      DcmSequenceOfItems* sequence = nullptr;
+      if (!dataset.findAndGetSequence(DCM_ModifiedAttributesSequence, sequence).good() || sequence == nullptr)
+      {
+        reason = "the decrypted data set has no Modified Attributes Sequence (0400,0550)";
+        return nullptr;
+      }
+
+      if (sequence->card() != 1)
+      {
+        reason = "the Modified Attributes Sequence (0400,0550) must have exactly one item, found " +
+          std::to_string(sequence->card());
+        return nullptr;
+      }
+
+      return std::unique_ptr<DcmItem>(sequence->remove(static_cast<unsigned long>(0)));
+    }
+  }
+
+  struct RecipientPrivateKey::Key
+  {
+    EVP_PKEY* pkey = nullptr;
+
+    ~Key()
+    {
+      EVP_PKEY_free(pkey);
+    }
+  };
+
+  RecipientPrivateKey::RecipientPrivateKey(const std::string& pem, const std::string& password) :
+    key_(std::make_shared<Key>())
+  {
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    if (bio == nullptr)
+    {
+      throw DeidError(ErrorCode::Internal, "Out of memory");
+    }
+
+    key_->pkey = PEM_read_bio_PrivateKey(bio, nullptr, PasswordCallback,
+                                         const_cast<std::string*>(&password));
+    BIO_free(bio);
+    ERR_clear_error();
+
+    if (key_->pkey == nullptr)
+    {
+      throw DeidError(ErrorCode::Crypto, password.empty() ?
+                      "Cannot read the private key (not a PEM private key, or encrypted and no password given)" :
+                      "Cannot read the private key (not a PEM private key, or wrong password)");
+    }
+  }
+
+  void* RecipientPrivateKey::GetHandle() const
+  {
+    return key_->pkey;
+  }
+
+  bool HasEncryptedAttributes(DcmItem& dataset)
+  {
+    DcmSequenceOfItems* sequence = nullptr;
+    return (dataset.findAndGetSequence(DCM_EncryptedAttributesSequence, sequence).good() &&
+            sequence != nullptr &&
+            sequence->card() > 0);
+  }
+
+  std::unique_ptr<DcmItem> DecryptModifiedAttributes(DcmItem& dataset, const RecipientPrivateKey& key)
+  {
+    DcmSequenceOfItems* sequence = nullptr;
+    if (!dataset.findAndGetSequence(DCM_EncryptedAttributesSequence, sequence).good() ||
+        sequence == nullptr ||
+        sequence->card() == 0)
+    {
+      throw DeidError(ErrorCode::BadInput, "The instance has no Encrypted Attributes Sequence (0400,0500): "
+                      "it cannot be re-identified");
+    }
+
+    EVP_PKEY* pkey = static_cast<EVP_PKEY*>(key.GetHandle());
+    std::string reasons;
+    bool decrypted = false;
+
+    // E.1.2 step 1: any item that the key opens will do.
+    for (unsigned long i = 0; i < sequence->card(); i++)
+    {
+      DcmItem* item = sequence->getItem(i);
+      std::string reason;
+
+      OFString transferSyntaxUid;
+      const Uint8* content = nullptr;
+      unsigned long contentSize = 0;
+
+      if (item == nullptr ||
+          !item->findAndGetOFString(DCM_EncryptedContentTransferSyntaxUID, transferSyntaxUid).good() ||
+          transferSyntaxUid.empty())
+      {
+        reason = "missing Encrypted Content Transfer Syntax UID (0400,0510)";
+      }
+      else if (!item->findAndGetUint8Array(DCM_EncryptedContent, content, &contentSize).good() ||
+               content == nullptr || contentSize == 0)
+      {
+        reason = "missing Encrypted Content (0400,0520)";
+      }
+      else
+      {
+        DcmXfer xfer(transferSyntaxUid.c_str());
+        const E_TransferSyntax ts = xfer.getXfer();
+        if (ts != EXS_LittleEndianExplicit &&
+            ts != EXS_LittleEndianImplicit &&
+            ts != EXS_BigEndianExplicit)
+        {
+          reason = "unsupported Encrypted Content Transfer Syntax UID " + std::string(transferSyntaxUid.c_str());
+        }
+        else
+        {
+          const std::string plain = Decrypt(content, contentSize, pkey, reason);
+          if (reason.empty())
+          {
+            decrypted = true;
+            std::unique_ptr<DcmItem> modified = Decode(plain, ts, reason);
+            if (modified)
+            {
+              return modified;
+            }
+          }
+        }
+      }
+
+      reasons += (reasons.empty() ? "" : "; ") + std::string("item ") + std::to_string(i + 1) + ": " + reason;
+    }
+
+    if (decrypted)
+    {
+      throw DeidError(ErrorCode::BadInput, "Invalid Encrypted Attributes Data Set: " + reasons);
+    }
+    else
+    {
+      throw DeidError(ErrorCode::Crypto, "Cannot decrypt the Encrypted Attributes Sequence (0400,0500): " + reasons);
+    }
+  }
+
+  ReidentificationResult Reidentify(DcmFileFormat& file, const RecipientPrivateKey& key)
+  {
+    DcmDataset& dataset = *file.getDataset();
+
+    // Everything that can fail happens before the first change.
+    std::unique_ptr<DcmItem> modified = DecryptModifiedAttributes(dataset, key);
+
+    std::vector<DcmElement*> restored;
+    for (unsigned long i = 0; i < modified->card(); i++)
+    {
+      DcmElement* element = modified->getElement(i);
+      if (element != nullptr)
+      {
+        DcmElement* copy = static_cast<DcmElement*>(element->clone());
+        if (copy == nullptr)
+        {
+          for (DcmElement* e : restored)
+          {
+            delete e;
+          }
+          throw DeidError(ErrorCode::Internal, "Out of memory");
+        }
+        restored.push_back(copy);
+      }
+    }
+
+    ReidentificationResult result;
+
+    // E.1.2 step 2: move every attribute of the item into the top-level data
+    // set, replacing the dummy values.
+    for (DcmElement* element : restored)
+    {
+      if (dataset.insert(element, true /* replace */).good())
+      {
+        result.restoredAttributes++;
+      }
+      else
+      {
+        delete element;
+      }
+    }
+
+    // The file meta information must name the restored instance.
+    OFString sopInstanceUid;
+    if (dataset.findAndGetOFString(DCM_SOPInstanceUID, sopInstanceUid).good() &&
+        file.getMetaInfo() != nullptr &&
+        file.getMetaInfo()->tagExists(DCM_MediaStorageSOPInstanceUID))
+    {
+      file.getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID, sopInstanceUid.c_str());
+    }
+
+    // E.1.2 step 3.
+    dataset.putAndInsertString(DCM_PatientIdentityRemoved, "NO");
+    delete dataset.remove(DCM_DeidentificationMethod);
+    delete dataset.remove(DCM_DeidentificationMethodCodeSequence);
+
+    // The protection is removed: the Encrypted Attributes Sequence goes too (as GDCM does).
+    delete dataset.remove(DCM_EncryptedAttributesSequence);
+
+    return result;
+  }
+}
