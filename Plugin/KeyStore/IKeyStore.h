@@ -1,0 +1,125 @@
+// The plugin-managed key store: per-project secrets, the original->pseudonym
+// mappings, recipient certificates and the audit trail. Implementations:
+// SQLiteKeyStore (default, one file) and PostgreSQLKeyStore (shared by
+// several Orthanc nodes). Every method is one atomic transaction and may be
+// called from many threads (and, for PostgreSQL, from many processes) at once.
+// No method ever logs or throws with an original value in the message.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace Deid
+{
+  // How the original side of a mapping is kept.
+  enum class OriginalStorage
+  {
+    Encrypted,   // AES-256-GCM, key derived from the project secret (HKDF): reverse lookup works
+    HashOnly     // only the HMAC: forward lookup works, reverse lookup returns the pseudonym only
+  };
+
+  // One line of the audit trail. Never holds patient data: Orthanc IDs,
+  // route, profile, options and the caller only.
+  struct AuditRecord
+  {
+    int64_t id = 0;            // set by the store, increasing
+    std::string time;          // ISO 8601 UTC, set by the store if empty
+    std::string operation;     // "deidentify", "reidentify", ...
+    std::string route;         // "POST /deidentification/studies/{id}" or the rule name
+    std::string project;
+    std::string profile;       // profile name
+    std::string options;       // "CleanDescriptors,RetainUIDs"
+    std::string source;        // JSON array of source Orthanc IDs
+    std::string result;        // JSON array of resulting Orthanc IDs
+    std::string caller;        // remote IP / user name as Orthanc gives them
+    std::string status;        // "Success", "Failure"
+    std::string details;       // free JSON text (job ID, counts) - no DICOM values
+  };
+
+  // The result of a reverse lookup.
+  struct MappingEntry
+  {
+    std::string pseudonym;
+    std::optional<std::string> original;   // unset when stored HashOnly
+    std::string created;                   // ISO 8601 UTC
+  };
+
+  class IKeyStore
+  {
+  public:
+    // Gives the n-th candidate pseudonym for an original (n = 0, 1, ...).
+    // Must be deterministic; the store tries candidates in order until one is
+    // not yet taken by another original of the same project and kind.
+    typedef std::function<std::string(unsigned int attempt)> CandidateGenerator;
+
+    virtual ~IKeyStore() = default;
+
+    // "SQLite" or "PostgreSQL".
+    virtual std::string GetBackendName() const = 0;
+
+    // --- Project secrets -------------------------------------------------
+
+    // The 32-byte secret of a project (raw bytes), created with RAND_bytes on
+    // first use. Concurrent first uses on any node agree on one secret.
+    virtual std::string GetOrCreateProjectSecret(const std::string& project) = 0;
+
+    virtual std::vector<std::string> ListProjects() = 0;
+
+    // --- Mappings (original -> pseudonym), per project and kind -----------
+    // "kind" separates name spaces, e.g. "PatientID".
+
+    // Returns the existing pseudonym of "original", or atomically inserts the
+    // first free candidate. Concurrent callers on any node get ONE pseudonym
+    // for one original; two originals never share a pseudonym. Throws
+    // DeidError(Storage) if maxAttempts candidates are all taken.
+    virtual std::string GetOrCreatePseudonym(const std::string& project,
+                                             const std::string& kind,
+                                             const std::string& original,
+                                             const CandidateGenerator& candidates,
+                                             unsigned int maxAttempts = 1000) = 0;
+
+    // Forward lookup without creating.
+    virtual std::optional<std::string> FindPseudonym(const std::string& project,
+                                                     const std::string& kind,
+                                                     const std::string& original) = 0;
+
+    // Reverse lookup.
+    virtual std::optional<MappingEntry> FindOriginal(const std::string& project,
+                                                     const std::string& kind,
+                                                     const std::string& pseudonym) = 0;
+
+    virtual uint64_t CountMappings(const std::string& project, const std::string& kind) = 0;
+
+    // --- Recipient certificates (PEM), for the encryption of E.1.2 ---------
+
+    virtual void PutCertificate(const std::string& name, const std::string& pem) = 0;
+    virtual std::optional<std::string> GetCertificate(const std::string& name) = 0;
+    virtual std::vector<std::string> ListCertificates() = 0;
+    virtual bool DeleteCertificate(const std::string& name) = 0;
+
+    // --- Audit trail --------------------------------------------------------
+
+    // Appends and returns the new record's id.
+    virtual int64_t AppendAudit(const AuditRecord& record) = 0;
+
+    // Records with id > since, oldest first, at most "limit".
+    virtual std::vector<AuditRecord> ListAudit(int64_t since, size_t limit) = 0;
+  };
+
+
+  struct KeyStoreConfiguration
+  {
+    std::string type = "SQLite";         // "SQLite" | "PostgreSQL"
+    std::string path;                    // SQLite file
+    std::string connectionString;        // PostgreSQL libpq conninfo
+    OriginalStorage originals = OriginalStorage::Encrypted;
+  };
+
+  // Opens (and creates on first start) the configured store. Throws
+  // DeidError(BadOption) for an unknown type, DeidError(Storage) on failure.
+  std::unique_ptr<IKeyStore> OpenKeyStore(const KeyStoreConfiguration& configuration);
+}

@@ -1,0 +1,64 @@
+// The logic shared by the SQL back-ends: every operation of IKeyStore is one
+// SQL statement (atomic by itself), written once in a dialect that both
+// SQLite (>= 3.35: ON CONFLICT, RETURNING) and PostgreSQL accept, with $n
+// parameters. A back-end only supplies Execute() and its schema.
+#pragma once
+
+#include "IKeyStore.h"
+
+#include <map>
+#include <mutex>
+
+namespace Deid
+{
+  class SqlKeyStore : public IKeyStore
+  {
+  public:
+    typedef std::optional<std::string> Value;   // NULL = nullopt
+    typedef std::vector<Value> Row;
+
+    explicit SqlKeyStore(OriginalStorage originals) : originals_(originals) {}
+
+    std::string GetOrCreateProjectSecret(const std::string& project) override;
+    std::vector<std::string> ListProjects() override;
+
+    std::string GetOrCreatePseudonym(const std::string& project,
+                                     const std::string& kind,
+                                     const std::string& original,
+                                     const CandidateGenerator& candidates,
+                                     unsigned int maxAttempts = 1000) override;
+    std::optional<std::string> FindPseudonym(const std::string& project,
+                                             const std::string& kind,
+                                             const std::string& original) override;
+    std::optional<MappingEntry> FindOriginal(const std::string& project,
+                                             const std::string& kind,
+                                             const std::string& pseudonym) override;
+    uint64_t CountMappings(const std::string& project, const std::string& kind) override;
+
+    void PutCertificate(const std::string& name, const std::string& pem) override;
+    std::optional<std::string> GetCertificate(const std::string& name) override;
+    std::vector<std::string> ListCertificates() override;
+    bool DeleteCertificate(const std::string& name) override;
+
+    int64_t AppendAudit(const AuditRecord& record) override;
+    std::vector<AuditRecord> ListAudit(int64_t since, size_t limit) override;
+
+    // ISO 8601 UTC with milliseconds, e.g. "2026-11-24T20:15:03.123Z".
+    static std::string Now();
+
+  protected:
+    // Runs one statement with text parameters $1..$n and returns the rows as
+    // text. Throws DeidError(Storage) with a message free of parameter values.
+    virtual std::vector<Row> Execute(const std::string& sql, const std::vector<Value>& parameters) = 0;
+
+    // The tables, identical for both back-ends apart from the audit key.
+    static std::vector<std::string> GetSchema(const std::string& auditIdColumn);
+
+  private:
+    OriginalStorage originals_;
+    std::mutex secretsMutex_;
+    std::map<std::string, std::string> secrets_;   // project -> secret (never changes once created)
+
+    std::string LookupHash(const std::string& project, const std::string& kind, const std::string& original);
+  };
+}
