@@ -1,26 +1,36 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL 15 server (Debian package postgresql-15) for the
 # tests: temp data dir, loopback only, a free port, trust authentication.
-# Prints shell "export" lines on stdout, everything else goes to stderr:
+# Prints the libpq conninfo on stdout (one line), everything else on stderr:
 #
-#   eval "$(Resources/StartTestPostgres.sh)"      # sets DEID_TEST_POSTGRES, DEID_TEST_POSTGRES_DIR
+#   STATE=$(mktemp -d /tmp/deid-pg.XXXXXX)          # optional: a new dir is made if omitted
+#   export DEID_TEST_POSTGRES=$(Resources/StartTestPostgres.sh "$STATE")
 #   ... ctest / pytest ...
-#   Resources/StopTestPostgres.sh "$DEID_TEST_POSTGRES_DIR"
+#   Resources/StopTestPostgres.sh "$STATE"
 #
-# DEID_TEST_POSTGRES is a libpq conninfo, e.g.
-# "host=127.0.0.1 port=40123 dbname=deid_test user=postgres".
-# As root, the server runs as the "postgres" user (runuser): PostgreSQL refuses root.
+# e.g. "host=127.0.0.1 port=40123 dbname=deid_test user=postgres". Without an
+# argument, the state dir is printed on stderr. As root, the server runs as the
+# "postgres" user (runuser): PostgreSQL refuses to run as root.
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-for tool in initdb pg_ctl; do
+for tool in initdb pg_ctl psql; do
   if [ ! -x "$PG_BIN/$tool" ]; then
     echo "StartTestPostgres: $PG_BIN/$tool not found (apt-get install postgresql-15)" >&2
     exit 1
   fi
 done
 
-DIR=$(mktemp -d /tmp/deid-test-postgres.XXXXXX)
+DIR=${1:-}
+if [ -z "$DIR" ]; then
+  DIR=$(mktemp -d /tmp/deid-test-postgres.XXXXXX)
+fi
+mkdir -p "$DIR"
+if [ -e "$DIR/data" ]; then
+  echo "StartTestPostgres: $DIR/data already exists" >&2
+  exit 1
+fi
+touch "$DIR/.deid-test-postgres"   # marker checked by StopTestPostgres.sh before removing
 chmod 755 "$DIR"
 
 run_as_pg() {
@@ -48,7 +58,5 @@ run_as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
 run_as_pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -q -v ON_ERROR_STOP=1 \
   -c "CREATE DATABASE deid_test" >&2
 
-CONNINFO="host=127.0.0.1 port=$PORT dbname=deid_test user=postgres"
-echo "StartTestPostgres: PostgreSQL 15 on 127.0.0.1:$PORT, data in $DIR" >&2
-echo "export DEID_TEST_POSTGRES='$CONNINFO'"
-echo "export DEID_TEST_POSTGRES_DIR='$DIR'"
+echo "StartTestPostgres: PostgreSQL 15 on 127.0.0.1:$PORT, state in $DIR" >&2
+echo "host=127.0.0.1 port=$PORT dbname=deid_test user=postgres"
