@@ -1,0 +1,241 @@
+#include "Configuration.h"
+
+#include "Engine/DeidError.h"
+
+#include <cstdlib>
+
+namespace Deid
+{
+  static std::unique_ptr<Configuration> global_;
+
+  void Configuration::SetGlobal(std::unique_ptr<Configuration> configuration)
+  {
+    global_ = std::move(configuration);
+  }
+
+  const Configuration& Configuration::Get()
+  {
+    if (!global_)
+    {
+      throw std::logic_error("The de-identification configuration is not loaded");
+    }
+    return *global_;
+  }
+
+
+  OptionSet Configuration::ParseOptions(const Json::Value& options, const std::string& where)
+  {
+    OptionSet result;
+    if (options.isNull())
+    {
+      return result;
+    }
+    else if (options.isString())
+    {
+      // "CleanDescriptors,113110"
+      return OptionSet::Parse(options.asString());
+    }
+    else if (options.isArray())
+    {
+      for (Json::ArrayIndex i = 0; i < options.size(); i++)
+      {
+        if (!options[i].isString())
+        {
+          throw DeidError(ErrorCode::BadOption, where + ": each option must be a string "
+                          "(an option name of PS3.15 E.3 or a CID 7050 code value)");
+        }
+        result.Add(ParseOption(options[i].asString()));
+      }
+      return result;
+    }
+    else
+    {
+      throw DeidError(ErrorCode::BadOption, where + ": \"Options\" must be a list of option names");
+    }
+  }
+
+
+  static bool GetBoolean(const Json::Value& section, const char* key, bool defaultValue)
+  {
+    if (!section.isMember(key))
+    {
+      return defaultValue;
+    }
+    if (!section[key].isBool())
+    {
+      throw ConfigurationError(std::string("Deidentification.") + key + " must be true or false");
+    }
+    return section[key].asBool();
+  }
+
+  static std::string GetString(const Json::Value& section, const char* key, const std::string& defaultValue)
+  {
+    if (!section.isMember(key))
+    {
+      return defaultValue;
+    }
+    if (!section[key].isString())
+    {
+      throw ConfigurationError(std::string("Deidentification.") + key + " must be a string");
+    }
+    return section[key].asString();
+  }
+
+
+  static bool IsNumericMetadata(const std::string& name)
+  {
+    if (name.empty() || name.size() > 5 || name.find_first_not_of("0123456789") != std::string::npos)
+    {
+      return false;
+    }
+    long value = std::strtol(name.c_str(), nullptr, 10);
+    return value >= 1024 && value <= 65535;   // user-defined metadata in Orthanc
+  }
+
+  // Orthanc only accepts user metadata given by a number in 1024..65535 or by
+  // a name declared in its "UserMetadata" option.
+  static void CheckMetadata(const Json::Value& orthanc, const std::string& key, const std::string& name)
+  {
+    if (name.empty() || IsNumericMetadata(name))
+    {
+      return;
+    }
+    const Json::Value& user = orthanc["UserMetadata"];
+    if (!user.isObject() || !user.isMember(name))
+    {
+      throw ConfigurationError("Deidentification." + key + " is \"" + name +
+                               "\", which is neither declared in the \"UserMetadata\" option of "
+                               "Orthanc nor a number between 1024 and 65535");
+    }
+  }
+
+
+  static NamedProfile MakeProfile(const std::string& name, const OptionSet& options,
+                                  const std::string& description,
+                                  const std::shared_ptr<const ProfileTables>& tables)
+  {
+    NamedProfile p;
+    p.name = name;
+    p.description = description;
+    p.options = options;
+    p.profile = std::make_shared<Profile>(tables, options, name);
+    return p;
+  }
+
+
+  std::unique_ptr<Configuration> Configuration::Parse(const Json::Value& orthanc,
+                                                      std::shared_ptr<const ProfileTables> tables)
+  {
+    std::unique_ptr<Configuration> c(new Configuration);
+    c->tables_ = tables;
+
+    if (orthanc.isObject() && orthanc.isMember(SECTION))
+    {
+      c->section_ = orthanc[SECTION];
+      if (!c->section_.isObject())
+      {
+        throw ConfigurationError("The \"Deidentification\" section of the configuration must be a JSON object");
+      }
+    }
+    else
+    {
+      c->section_ = Json::Value(Json::objectValue);
+    }
+
+    const Json::Value& section = c->section_;
+    c->enabled_ = GetBoolean(section, "Enable", true);
+    c->defaultProfile_ = GetString(section, "DefaultProfile", BUILT_IN_PROFILE);
+
+    // Only declared names (or numbers) are accepted by Orthanc. The default
+    // name falls back to the index 4601 when not declared.
+    bool explicitSource = section.isMember("SourceMetadata");
+    c->sourceMetadata_ = GetString(section, "SourceMetadata", "DeidentifiedFrom");
+    if (!explicitSource &&
+        !(orthanc["UserMetadata"].isObject() && orthanc["UserMetadata"].isMember(c->sourceMetadata_)))
+    {
+      c->sourceMetadata_ = "4601";
+    }
+    CheckMetadata(orthanc, "SourceMetadata", c->sourceMetadata_);
+
+    bool explicitJob = section.isMember("JobMetadata");
+    c->jobMetadata_ = GetString(section, "JobMetadata", "DeidentificationJob");
+    if (!explicitJob &&
+        !(orthanc["UserMetadata"].isObject() && orthanc["UserMetadata"].isMember(c->jobMetadata_)))
+    {
+      c->jobMetadata_.clear();   // optional: only written when declared
+    }
+    CheckMetadata(orthanc, "JobMetadata", c->jobMetadata_);
+    if (!c->jobMetadata_.empty() && c->jobMetadata_ == c->sourceMetadata_)
+    {
+      throw ConfigurationError("Deidentification.SourceMetadata and JobMetadata must differ");
+    }
+
+    // The built-in Basic Profile, which a configured profile of the same name replaces.
+    c->profiles_[BUILT_IN_PROFILE] = MakeProfile(BUILT_IN_PROFILE, OptionSet(),
+                                                 "PS3.15 Basic Application Level Confidentiality Profile",
+                                                 tables);
+
+    if (section.isMember("Profiles"))
+    {
+      const Json::Value& profiles = section["Profiles"];
+      if (!profiles.isObject())
+      {
+        throw ConfigurationError("Deidentification.Profiles must be a JSON object (name -> profile)");
+      }
+
+      for (const std::string& name : profiles.getMemberNames())
+      {
+        const Json::Value& p = profiles[name];
+        std::string where = "Deidentification.Profiles." + name;
+        if (name.empty())
+        {
+          throw ConfigurationError("Deidentification.Profiles: a profile name cannot be empty");
+        }
+        if (!p.isObject())
+        {
+          throw ConfigurationError(where + " must be a JSON object such as { \"Options\": [...] }");
+        }
+
+        OptionSet options;
+        std::string description;
+        try
+        {
+          options = ParseOptions(p["Options"], where);
+          if (p.isMember("Description"))
+          {
+            if (!p["Description"].isString())
+            {
+              throw ConfigurationError(where + ".Description must be a string");
+            }
+            description = p["Description"].asString();
+          }
+          c->profiles_[name] = MakeProfile(name, options, description, tables);
+        }
+        catch (const DeidError& e)
+        {
+          throw ConfigurationError(where + ": " + e.what());
+        }
+      }
+    }
+
+    if (c->profiles_.find(c->defaultProfile_) == c->profiles_.end())
+    {
+      throw ConfigurationError("Deidentification.DefaultProfile is \"" + c->defaultProfile_ +
+                               "\", which is not defined in Deidentification.Profiles");
+    }
+
+    return c;
+  }
+
+
+  const NamedProfile* Configuration::FindProfile(const std::string& name) const
+  {
+    auto found = profiles_.find(name);
+    return found == profiles_.end() ? nullptr : &found->second;
+  }
+
+  const NamedProfile& Configuration::GetDefaultProfile() const
+  {
+    return profiles_.at(defaultProfile_);
+  }
+}

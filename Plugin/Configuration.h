@@ -1,0 +1,90 @@
+// The "Deidentification" section of the Orthanc configuration file. Read
+// once in OrthancPluginInitialize(); read-only afterwards (thread-safe).
+//
+//   "Deidentification": {
+//     "Enable": true,                    // false: the plugin registers nothing
+//     "DefaultProfile": "Basic",         // used when a request names no profile
+//     "Profiles": {                      // named profiles; "Basic" (no option) is built in
+//       "research": { "Options": [ "RetainLongitudinalModifiedDates", "113105" ] }
+//     },
+//     "SourceMetadata": "DeidentifiedFrom",   // instance metadata linking a copy to its source
+//     "JobMetadata": "DeidentificationJob",   // optional: instance metadata with the job ID
+//     "KeyStore": {}, "Recipients": {}, "Rules": {}   // read by the key store, encryption, rules
+//   }
+#pragma once
+
+#include "Engine/Option.h"
+#include "Engine/Profile.h"
+
+#include <json/value.h>
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace Deid
+{
+  // A bad configuration: the message is logged and the plugin refuses to start.
+  class ConfigurationError : public std::runtime_error
+  {
+  public:
+    explicit ConfigurationError(const std::string& message) : std::runtime_error(message) {}
+  };
+
+  struct NamedProfile
+  {
+    std::string name;
+    std::string description;                   // free text from the configuration, may be empty
+    OptionSet options;
+    std::shared_ptr<const Profile> profile;    // validated at start-up
+  };
+
+  class Configuration
+  {
+  public:
+    static constexpr const char* SECTION = "Deidentification";
+    static constexpr const char* BUILT_IN_PROFILE = "Basic";
+
+    // Parses the whole Orthanc configuration. Throws ConfigurationError.
+    static std::unique_ptr<Configuration> Parse(const Json::Value& orthancConfiguration,
+                                                std::shared_ptr<const ProfileTables> tables);
+
+    // The global configuration, set by Plugin.cpp at start-up.
+    static void SetGlobal(std::unique_ptr<Configuration> configuration);
+    static const Configuration& Get();
+
+    bool IsEnabled() const { return enabled_; }
+    const std::string& GetDefaultProfileName() const { return defaultProfile_; }
+    const std::map<std::string, NamedProfile>& GetProfiles() const { return profiles_; }
+    const NamedProfile* FindProfile(const std::string& name) const;   // nullptr if unknown
+    const NamedProfile& GetDefaultProfile() const;
+    const std::shared_ptr<const ProfileTables>& GetTables() const { return tables_; }
+
+    // Metadata names (or numeric indices as text) to write on each new instance.
+    const std::string& GetSourceMetadata() const { return sourceMetadata_; }
+    const std::string& GetJobMetadata() const { return jobMetadata_; }   // empty: not written
+
+    // The raw section, and the sub-sections filled in by later features
+    // (null values when absent).
+    const Json::Value& GetSection() const { return section_; }
+    const Json::Value& GetKeyStoreSection() const { return section_["KeyStore"]; }
+    const Json::Value& GetRecipientsSection() const { return section_["Recipients"]; }
+    const Json::Value& GetRulesSection() const { return section_["Rules"]; }
+
+    // Parses a list of option names or CID 7050 codes (a JSON array or a
+    // comma-separated string). Throws DeidError(BadOption) with a message
+    // naming the offending entry and the accepted names.
+    static OptionSet ParseOptions(const Json::Value& options, const std::string& where);
+
+  private:
+    bool enabled_ = true;
+    std::string defaultProfile_ = BUILT_IN_PROFILE;
+    std::map<std::string, NamedProfile> profiles_;
+    std::shared_ptr<const ProfileTables> tables_;
+    std::string sourceMetadata_ = "DeidentifiedFrom";
+    std::string jobMetadata_;
+    Json::Value section_;
+  };
+}

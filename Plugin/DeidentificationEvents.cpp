@@ -1,0 +1,41 @@
+#include "DeidentificationEvents.h"
+
+#include "OrthancApi.h"
+
+namespace Deid
+{
+  void DeidentificationEvents::ReportFinished(const OperationReport& report)
+  {
+    try
+    {
+      std::string message = "De-identification finished: " + report.operation.kind;
+      if (!report.operation.level.empty())
+      {
+        message += " on " + report.operation.level + " " + report.operation.sourceId;
+      }
+      if (!report.jobId.empty())
+      {
+        message += ", job " + report.jobId;
+      }
+      message += ", profile \"" + report.operation.profileName + "\" (" +
+        (report.operation.profile ? report.operation.profile->GetMethodDescription() : std::string()) + ")";
+      message += ", " + std::to_string(report.instancesCount - report.failedInstancesCount) + "/" +
+        std::to_string(report.instancesCount) + " instances";
+      if (report.failedInstancesCount > 0)
+      {
+        message += ", " + std::to_string(report.failedInstancesCount) + " failed";
+      }
+      if (report.sourceDeleted)
+      {
+        message += ", source deleted";
+      }
+      OrthancApi::LogInfo(message);
+
+      // The audit trail of the key store is written here.
+    }
+    catch (...)
+    {
+      // Reporting never breaks the operation.
+    }
+  }
+}

@@ -1,0 +1,488 @@
+#include "DeidentificationJob.h"
+
+#include "InstanceDeidentifier.h"
+#include "OrthancApi.h"
+#include "ResourceLevel.h"
+
+#include "Engine/DeidError.h"
+
+namespace Deid
+{
+  using namespace OrthancApi;
+
+  DeidentificationOperation::DeidentificationOperation(const DeidentificationRequest& request,
+                                                       const std::string& level,
+                                                       const std::string& sourceId) :
+    request_(request),
+    level_(level),
+    sourceId_(sourceId)
+  {
+    const ResourceLevel& l = ResourceLevel::FromName(level);
+
+    Json::Value resource;
+    if (!RestGet(resource, l.GetUri(sourceId), true /* tolerate */))
+    {
+      throw HttpError::NotFound("Unknown " + std::string(l.singular) + ": " + sourceId);
+    }
+
+    Json::Value instances;
+    RestGet(instances, l.GetUri(sourceId) + "/instances");
+    if (!instances.isArray())
+    {
+      throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot list the instances of " + sourceId);
+    }
+
+    for (Json::ArrayIndex i = 0; i < instances.size(); i++)
+    {
+      Instance instance;
+      if (instances[i].isString())
+      {
+        instance.sourceId = instances[i].asString();
+      }
+      else if (instances[i].isObject() && instances[i]["ID"].isString())
+      {
+        instance.sourceId = instances[i]["ID"].asString();
+      }
+      else
+      {
+        throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot list the instances of " + sourceId);
+      }
+      instances_.push_back(instance);
+    }
+
+    description_ = request_.Describe("job", l.singular, sourceId);
+    providers_ = ProviderFactory::Create(description_);
+  }
+
+
+  void DeidentificationOperation::SetJobId(const std::string& jobId)
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    jobId_ = jobId;
+  }
+
+
+  bool DeidentificationOperation::Step()
+  {
+    Instance* instance = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      while (next_ < instances_.size() && instances_[next_].state != State::Pending)
+      {
+        next_++;
+      }
+      if (next_ >= instances_.size())
+      {
+        return false;
+      }
+      instance = &instances_[next_];
+    }
+
+    Process(*instance);   // the vector is never resized after construction
+
+    std::lock_guard<std::mutex> lock(mutex_);
+    next_++;
+    return true;
+  }
+
+
+  void DeidentificationOperation::Process(Instance& instance)
+  {
+    const std::string label = "instance " + instance.sourceId;
+    std::string error;
+    std::string newId;
+    Json::Value stored;
+
+    try
+    {
+      std::string dicom;
+      try
+      {
+        RestGet(dicom, "/instances/" + instance.sourceId + "/file");
+      }
+      catch (const HttpError& e)
+      {
+        throw HttpError(e.GetCode(), "Cannot read " + label + " from the Orthanc storage: " +
+                        DescribeError(e.GetCode()));
+      }
+
+      DeidentifiedInstance output = InstanceDeidentifier::Apply(
+        dicom.data(), dicom.size(), description_, providers_->GetContext(),
+        DeidentificationSettings(), label);
+      dicom.clear();
+
+      if (!RestPost(stored, "/instances", output.dicom.data(), output.dicom.size(), true) ||
+          !stored.isObject() || !stored["ID"].isString())
+      {
+        throw HttpError(OrthancPluginErrorCode_InternalError,
+                        "Orthanc refused to store the de-identified copy of " + label);
+      }
+      newId = stored["ID"].asString();
+
+      if (newId == instance.sourceId)
+      {
+        // Would only happen if nothing identifying was changed at all.
+        throw HttpError(OrthancPluginErrorCode_InternalError,
+                        "The de-identified copy of " + label + " has the same Orthanc ID as its source");
+      }
+
+      const Configuration& configuration = Configuration::Get();
+      if (!RestPut("/instances/" + newId + "/metadata/" + configuration.GetSourceMetadata(),
+                   instance.sourceId, true))
+      {
+        throw HttpError(OrthancPluginErrorCode_InternalError,
+                        "Cannot link the de-identified copy " + newId + " to " + label);
+      }
+
+      std::string jobId;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        jobId = jobId_;
+      }
+      if (!configuration.GetJobMetadata().empty() && !jobId.empty())
+      {
+        RestPut("/instances/" + newId + "/metadata/" + configuration.GetJobMetadata(), jobId, true);
+      }
+    }
+    catch (...)
+    {
+      DescribeCurrentException(error);
+      if (error.find(instance.sourceId) == std::string::npos)
+      {
+        error = label + ": " + error;
+      }
+    }
+
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error.empty())
+    {
+      instance.state = State::Done;
+      instance.newId = newId;
+      instance.error.clear();
+
+      const ResourceLevel& l = ResourceLevel::FromName(level_);
+      const Json::Value& parent = stored[l.parentKey];
+      if (parent.isString())
+      {
+        newResources_.insert(parent.asString());
+      }
+      if (stored["ParentPatient"].isString())
+      {
+        newPatients_.insert(stored["ParentPatient"].asString());
+      }
+    }
+    else
+    {
+      instance.state = State::Failed;
+      instance.error = error;
+      LogWarning("De-identification of " + label + " failed: " + error);
+    }
+  }
+
+
+  void DeidentificationOperation::Finish()
+  {
+    OperationReport report;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (finished_)
+      {
+        return;
+      }
+      finished_ = true;
+    }
+
+    bool failures = HasFailures();
+    if (!request_.keepSource && !failures && !instances_.empty())
+    {
+      // Only now that every copy is stored (PS3.15 leaves this to the
+      // application; we never lose data on a partial failure).
+      const ResourceLevel& l = ResourceLevel::FromName(level_);
+      if (RestDelete(l.GetUri(sourceId_), true))
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        sourceDeleted_ = true;
+      }
+      else
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        finishError_ = "Cannot delete the source " + std::string(l.singular) + " " + sourceId_;
+        LogWarning("De-identification: " + finishError_);
+      }
+    }
+
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      report.operation = description_;
+      report.jobId = jobId_;
+      report.instancesCount = instances_.size();
+      for (const Instance& i : instances_)
+      {
+        if (i.state == State::Failed)
+        {
+          report.failedInstancesCount++;
+        }
+        else if (i.state == State::Done)
+        {
+          report.newInstances.push_back(i.newId);
+        }
+      }
+      report.newResources.assign(newResources_.begin(), newResources_.end());
+      report.stored = true;
+      report.sourceDeleted = sourceDeleted_;
+    }
+
+    DeidentificationEvents::ReportFinished(report);
+  }
+
+
+  void DeidentificationOperation::Reset()
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (Instance& i : instances_)
+    {
+      if (i.state == State::Failed)
+      {
+        i.state = State::Pending;
+        i.error.clear();
+      }
+    }
+    next_ = 0;
+    finished_ = false;
+    finishError_.clear();
+  }
+
+
+  float DeidentificationOperation::GetProgress() const
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (instances_.empty())
+    {
+      return 1.0f;
+    }
+    size_t done = 0;
+    for (const Instance& i : instances_)
+    {
+      if (i.state != State::Pending)
+      {
+        done++;
+      }
+    }
+    return static_cast<float>(done) / static_cast<float>(instances_.size());
+  }
+
+
+  bool DeidentificationOperation::HasFailures() const
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const Instance& i : instances_)
+    {
+      if (i.state == State::Failed)
+      {
+        return true;
+      }
+    }
+    return !finishError_.empty();
+  }
+
+
+  Json::Value DeidentificationOperation::GetContent() const
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const ResourceLevel& l = ResourceLevel::FromName(level_);
+
+    Json::Value content(Json::objectValue);
+    content["Description"] = "De-identification (PS3.15 Annex E)";
+    content["Level"] = l.singular;
+    content["Source"] = sourceId_;
+    content["Profile"] = request_.profileName;
+    content["Options"] = request_.GetOptionNames();
+    content["KeepSource"] = request_.keepSource;
+    content["InstancesCount"] = static_cast<Json::UInt64>(instances_.size());
+
+    size_t done = 0;
+    Json::Value failed(Json::arrayValue);
+    for (const Instance& i : instances_)
+    {
+      if (i.state == State::Done)
+      {
+        done++;
+      }
+      else if (i.state == State::Failed)
+      {
+        Json::Value f(Json::objectValue);
+        f["Instance"] = i.sourceId;
+        f["Error"] = i.error;
+        failed.append(f);
+      }
+    }
+    content["DeidentifiedInstancesCount"] = static_cast<Json::UInt64>(done);
+    content["FailedInstancesCount"] = static_cast<Json::UInt64>(failed.size());
+    content["FailedInstances"] = failed;
+
+    Json::Value resources(Json::arrayValue);
+    for (const std::string& id : newResources_)
+    {
+      Json::Value r(Json::objectValue);
+      r["ID"] = id;
+      r["Path"] = l.GetUri(id);
+      r["Type"] = l.singular;
+      resources.append(r);
+    }
+    content["Resources"] = resources;
+    if (newPatients_.size() == 1)
+    {
+      content["PatientID"] = *newPatients_.begin();
+    }
+    content["SourceDeleted"] = sourceDeleted_;
+    if (!finishError_.empty())
+    {
+      content["Error"] = finishError_;
+    }
+    return content;
+  }
+
+
+  Json::Value DeidentificationOperation::GetSynchronousAnswer() const
+  {
+    Json::Value content = GetContent();
+    const ResourceLevel& l = ResourceLevel::FromName(level_);
+
+    // As Orthanc's /anonymize: the new resource at the same level.
+    Json::Value answer(Json::objectValue);
+    if (content["Resources"].size() >= 1)
+    {
+      answer["ID"] = content["Resources"][0]["ID"];
+      answer["Path"] = content["Resources"][0]["Path"];
+    }
+    else
+    {
+      answer["ID"] = Json::nullValue;
+      answer["Path"] = Json::nullValue;
+    }
+    answer["Type"] = l.singular;
+    answer["PatientID"] = content.isMember("PatientID") ? content["PatientID"] : Json::Value(Json::nullValue);
+    answer["InstancesCount"] = content["InstancesCount"];
+    answer["FailedInstancesCount"] = content["FailedInstancesCount"];
+    answer["FailedInstances"] = content["FailedInstances"];
+    answer["SourceDeleted"] = content["SourceDeleted"];
+    if (content["Resources"].size() > 1)
+    {
+      answer["Resources"] = content["Resources"];
+    }
+    return answer;
+  }
+
+
+  void DeidentificationOperation::RunSynchronously()
+  {
+    while (Step())
+    {
+    }
+    Finish();
+  }
+
+
+  // --- The Orthanc job around an operation (OrthancPluginCreateJob) ---
+
+  namespace
+  {
+    struct JobHolder
+    {
+      std::shared_ptr<DeidentificationOperation> operation;
+      std::string content;   // must stay valid until the next GetContent call
+    };
+
+    void JobFinalize(void* job)
+    {
+      delete static_cast<JobHolder*>(job);
+    }
+
+    float JobGetProgress(void* job)
+    {
+      return static_cast<JobHolder*>(job)->operation->GetProgress();
+    }
+
+    const char* JobGetContent(void* job)
+    {
+      JobHolder* holder = static_cast<JobHolder*>(job);
+      try
+      {
+        holder->content = WriteJson(holder->operation->GetContent(), false);
+      }
+      catch (...)
+      {
+        holder->content = "{}";
+      }
+      return holder->content.c_str();
+    }
+
+    const char* JobGetSerialized(void* /* job */)
+    {
+      return nullptr;   // not persisted across restarts of Orthanc
+    }
+
+    OrthancPluginJobStepStatus JobStep(void* job)
+    {
+      JobHolder* holder = static_cast<JobHolder*>(job);
+      try
+      {
+        if (holder->operation->Step())
+        {
+          return OrthancPluginJobStepStatus_Continue;
+        }
+        holder->operation->Finish();
+        // Failed instances are listed in the content; the job's state shows them.
+        return holder->operation->HasFailures() ?
+          OrthancPluginJobStepStatus_Failure : OrthancPluginJobStepStatus_Success;
+      }
+      catch (...)
+      {
+        std::string message;
+        DescribeCurrentException(message);
+        LogError("De-identification job: " + message);
+        return OrthancPluginJobStepStatus_Failure;
+      }
+    }
+
+    OrthancPluginErrorCode JobStop(void* /* job */, OrthancPluginJobStopReason /* reason */)
+    {
+      return OrthancPluginErrorCode_Success;   // steps are short: nothing to interrupt
+    }
+
+    OrthancPluginErrorCode JobReset(void* job)
+    {
+      static_cast<JobHolder*>(job)->operation->Reset();
+      return OrthancPluginErrorCode_Success;
+    }
+  }
+
+  static const char* const JOB_TYPE = "Deidentification";
+
+  std::string DeidentificationOperation::Submit(std::unique_ptr<DeidentificationOperation> operation,
+                                                int priority)
+  {
+    // Shared: the job may finish and leave the history before SetJobId below.
+    std::shared_ptr<DeidentificationOperation> shared(std::move(operation));
+    std::unique_ptr<JobHolder> holder(new JobHolder);
+    holder->operation = shared;
+
+    OrthancPluginJob* job = OrthancPluginCreateJob(
+      GetContext(), holder.get(), JobFinalize, JOB_TYPE, JobGetProgress, JobGetContent,
+      JobGetSerialized, JobStep, JobStop, JobReset);
+    if (job == nullptr)
+    {
+      throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot create the de-identification job");
+    }
+    holder.release();   // owned by the job now (JobFinalize)
+
+    OrthancString id(OrthancPluginSubmitJob(GetContext(), job, priority));
+    if (id.IsNull())
+    {
+      // Orthanc has freed the job (and called JobFinalize) on failure.
+      throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot submit the de-identification job");
+    }
+    shared->SetJobId(id.ToString());   // the job may already run: SetJobId is locked
+    return id.ToString();
+  }
+}

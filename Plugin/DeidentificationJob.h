@@ -1,0 +1,90 @@
+// De-identification of a patient, study or series into new resources
+// (PS3.15 E.1), run as an Orthanc job or synchronously. One instance per
+// step; progress = instances done / total. One OperationProviders for the
+// whole operation keeps the new Study/Series/SOP Instance UIDs consistent
+// (one new study per original study, references mapped alike).
+//
+// The content of the job (GET /jobs/<id>) holds counts, Orthanc IDs and,
+// per failed instance, {"Instance": <Orthanc ID>, "Error": <reason>} --
+// never DICOM values.
+#pragma once
+
+#include "DeidentificationEvents.h"
+#include "DeidentificationRequest.h"
+
+#include <json/value.h>
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace Deid
+{
+  class DeidentificationOperation
+  {
+  public:
+    // "level" is "Patient", "Study" or "Series". Lists the instances of the
+    // source (HttpError 404 if it does not exist).
+    DeidentificationOperation(const DeidentificationRequest& request,
+                              const std::string& level,
+                              const std::string& sourceId);
+
+    // Processes the next pending instance. Returns false when none is left.
+    bool Step();
+
+    // Deletes the source if requested (only when every instance was stored)
+    // and reports the finished operation. Call once, after the last Step().
+    void Finish();
+
+    // A job started again after a failure: retries the failed instances with
+    // the same providers (hence the same new UIDs).
+    void Reset();
+
+    void SetJobId(const std::string& jobId);
+    float GetProgress() const;
+    bool HasFailures() const;
+    Json::Value GetContent() const;            // the job's public content
+    Json::Value GetSynchronousAnswer() const;  // the answer of "Synchronous": true
+
+    // Runs the whole operation in the calling thread.
+    void RunSynchronously();
+
+    // Submits the operation as an Orthanc job; returns the job ID.
+    static std::string Submit(std::unique_ptr<DeidentificationOperation> operation, int priority);
+
+  private:
+    enum class State
+    {
+      Pending,
+      Done,
+      Failed
+    };
+
+    struct Instance
+    {
+      std::string sourceId;
+      State state = State::Pending;
+      std::string newId;
+      std::string error;
+    };
+
+    mutable std::mutex mutex_;
+    DeidentificationRequest request_;
+    OperationDescription description_;
+    std::string level_;
+    std::string sourceId_;
+    std::unique_ptr<OperationProviders> providers_;
+    std::vector<Instance> instances_;
+    size_t next_ = 0;
+    std::string jobId_;
+    std::set<std::string> newResources_;   // at the operation's level
+    std::set<std::string> newPatients_;
+    bool finished_ = false;
+    bool sourceDeleted_ = false;
+    std::string finishError_;
+
+    void Process(Instance& instance);
+  };
+}

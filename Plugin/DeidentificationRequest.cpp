@@ -1,0 +1,143 @@
+#include "DeidentificationRequest.h"
+
+#include "Engine/DeidError.h"
+
+namespace Deid
+{
+  using OrthancApi::HttpError;
+
+  static void Resolve(DeidentificationRequest& r, const Json::Value& profileName, const Json::Value& options)
+  {
+    const Configuration& configuration = Configuration::Get();
+
+    const NamedProfile* named = nullptr;
+    if (profileName.isNull())
+    {
+      named = &configuration.GetDefaultProfile();
+    }
+    else if (!profileName.isString())
+    {
+      throw HttpError::BadRequest("\"Profile\" must be the name of a configured profile");
+    }
+    else
+    {
+      named = configuration.FindProfile(profileName.asString());
+      if (named == nullptr)
+      {
+        throw HttpError::BadRequest("Unknown de-identification profile: \"" + profileName.asString() +
+                                    "\" (see GET /deidentification/profiles)");
+      }
+    }
+
+    OptionSet extra;
+    try
+    {
+      extra = Configuration::ParseOptions(options, "Request");
+    }
+    catch (const DeidError& e)
+    {
+      throw HttpError::BadRequest(e.what());
+    }
+
+    r.profileName = named->name;
+    r.options = named->options;
+    for (Option o : extra.List())
+    {
+      r.options.Add(o);
+    }
+
+    if (r.options == named->options)
+    {
+      r.profile = named->profile;
+    }
+    else
+    {
+      try
+      {
+        r.profile = std::make_shared<Profile>(configuration.GetTables(), r.options, named->name);
+      }
+      catch (const DeidError& e)
+      {
+        throw HttpError::BadRequest(e.what());   // a refused option or combination
+      }
+    }
+  }
+
+  static bool GetBoolean(const Json::Value& body, const char* key, bool defaultValue)
+  {
+    if (!body.isMember(key))
+    {
+      return defaultValue;
+    }
+    else if (body[key].isBool())
+    {
+      return body[key].asBool();
+    }
+    else
+    {
+      throw HttpError::BadRequest(std::string("\"") + key + "\" must be true or false");
+    }
+  }
+
+  DeidentificationRequest DeidentificationRequest::FromJson(const Json::Value& body)
+  {
+    if (!body.isObject())
+    {
+      throw HttpError::BadRequest("The body must be a JSON object");
+    }
+
+    DeidentificationRequest r;
+    r.body = body;
+    Resolve(r, body["Profile"], body["Options"]);
+    r.keepSource = GetBoolean(body, "KeepSource", true);
+    r.synchronous = GetBoolean(body, "Synchronous", false);
+    r.store = GetBoolean(body, "Store", false);
+
+    if (body.isMember("Priority"))
+    {
+      if (!body["Priority"].isInt())
+      {
+        throw HttpError::BadRequest("\"Priority\" must be an integer");
+      }
+      r.priority = body["Priority"].asInt();
+    }
+    return r;
+  }
+
+  DeidentificationRequest DeidentificationRequest::FromArguments(const OrthancApi::RestRequest& request)
+  {
+    Json::Value body(Json::objectValue);
+    for (const auto& argument : request.arguments)
+    {
+      body[argument.first] = argument.second;
+    }
+
+    DeidentificationRequest r;
+    r.body = body;
+    Resolve(r, body["Profile"], body["Options"]);   // Options: comma-separated
+    return r;
+  }
+
+  OperationDescription DeidentificationRequest::Describe(const std::string& kind, const std::string& level,
+                                                         const std::string& sourceId) const
+  {
+    OperationDescription d;
+    d.kind = kind;
+    d.level = level;
+    d.sourceId = sourceId;
+    d.profileName = profileName;
+    d.profile = profile;
+    d.request = body;
+    return d;
+  }
+
+  Json::Value DeidentificationRequest::GetOptionNames() const
+  {
+    Json::Value names(Json::arrayValue);
+    for (Option o : options.List())
+    {
+      names.append(GetOptionName(o));
+    }
+    return names;
+  }
+}

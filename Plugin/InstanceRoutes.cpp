@@ -1,0 +1,151 @@
+#include "InstanceRoutes.h"
+
+#include "DeidentificationEvents.h"
+#include "DeidentificationRequest.h"
+#include "InstanceDeidentifier.h"
+#include "OrthancApi.h"
+
+namespace Deid
+{
+  using namespace OrthancApi;
+
+  static std::string ReadInstance(const std::string& id)
+  {
+    std::string dicom;
+    if (!RestGet(dicom, "/instances/" + id + "/file", true))
+    {
+      Json::Value info;
+      if (!RestGet(info, "/instances/" + id, true))
+      {
+        throw HttpError::NotFound("Unknown instance: " + id);
+      }
+      throw HttpError(OrthancPluginErrorCode_StorageAreaPlugin,
+                      "Cannot read instance " + id + " from the Orthanc storage");
+    }
+    return dicom;
+  }
+
+  static void Report(const OperationDescription& operation, bool failed,
+                     const std::string& newInstance = std::string())
+  {
+    OperationReport report;
+    report.operation = operation;
+    report.instancesCount = 1;
+    report.failedInstancesCount = failed ? 1 : 0;
+    if (!newInstance.empty())
+    {
+      report.stored = true;
+      report.newInstances.push_back(newInstance);
+      report.newResources.push_back(newInstance);
+    }
+    DeidentificationEvents::ReportFinished(report);
+  }
+
+
+  static void DeidentifyInstance(RestAnswer& answer, const RestRequest& request)
+  {
+    const std::string& id = request.groups.at(0);
+    DeidentificationRequest r = DeidentificationRequest::FromJson(request.GetJsonBody());
+    std::string dicom = ReadInstance(id);
+
+    OperationDescription operation = r.Describe("instance", "Instance", id);
+    std::unique_ptr<OperationProviders> providers = ProviderFactory::Create(operation);
+
+    DeidentifiedInstance output;
+    try
+    {
+      output = InstanceDeidentifier::Apply(dicom.data(), dicom.size(), operation,
+                                           providers->GetContext(), DeidentificationSettings(),
+                                           "instance " + id);
+    }
+    catch (...)
+    {
+      Report(operation, true);
+      throw;
+    }
+
+    if (!r.store)
+    {
+      Report(operation, false);
+      answer.AnswerBuffer(output.dicom, "application/dicom");
+      return;
+    }
+
+    Json::Value stored;
+    if (!RestPost(stored, "/instances", output.dicom.data(), output.dicom.size(), true) ||
+        !stored["ID"].isString())
+    {
+      Report(operation, true);
+      throw HttpError(OrthancPluginErrorCode_InternalError,
+                      "Orthanc refused to store the de-identified copy of instance " + id);
+    }
+
+    const std::string newId = stored["ID"].asString();
+    RestPut("/instances/" + newId + "/metadata/" + Configuration::Get().GetSourceMetadata(), id);
+    Report(operation, false, newId);
+    answer.AnswerJson(stored);
+  }
+
+
+  static void PreviewInstance(RestAnswer& answer, const RestRequest& request)
+  {
+    const std::string& id = request.groups.at(0);
+    DeidentificationRequest r = DeidentificationRequest::FromJson(request.GetJsonBody());
+    std::string dicom = ReadInstance(id);
+
+    OperationDescription operation = r.Describe("preview", "Instance", id);
+    std::unique_ptr<OperationProviders> providers = ProviderFactory::Create(operation);
+
+    DeidentificationSettings settings;
+    settings.recordChanges = true;
+    DeidentifiedInstance output = InstanceDeidentifier::Apply(
+      dicom.data(), dicom.size(), operation, providers->GetContext(), settings, "instance " + id);
+
+    // Original values, answered only to this explicit request; never logged.
+    Json::Value changes(Json::arrayValue);
+    for (const ElementChange& c : output.result.changes)
+    {
+      Json::Value change(Json::objectValue);
+      change["Tag"] = c.tag;
+      change["Name"] = c.name;
+      change["Path"] = c.path;
+      change["Action"] = c.action;
+      change["Option"] = c.option;
+      change["Before"] = c.before ? Json::Value(*c.before) : Json::Value(Json::nullValue);
+      change["After"] = c.after ? Json::Value(*c.after) : Json::Value(Json::nullValue);
+      changes.append(change);
+    }
+    answer.AnswerJson(changes);
+  }
+
+
+  static void DeidentifyUpload(RestAnswer& answer, const RestRequest& request)
+  {
+    DeidentificationRequest r = DeidentificationRequest::FromArguments(request);
+    OperationDescription operation = r.Describe("tool", "", "");
+    std::unique_ptr<OperationProviders> providers = ProviderFactory::Create(operation);
+
+    DeidentifiedInstance output;
+    try
+    {
+      output = InstanceDeidentifier::Apply(request.body, request.bodySize, operation,
+                                           providers->GetContext(), DeidentificationSettings(),
+                                           "the uploaded file");
+    }
+    catch (...)
+    {
+      Report(operation, true);
+      throw;
+    }
+    Report(operation, false);
+    answer.AnswerBuffer(output.dicom, "application/dicom");
+  }
+
+
+  void RegisterInstanceRoutes()
+  {
+    RegisterRoute("/instances/([^/]+)/deidentify", OrthancPluginHttpMethod_Post, DeidentifyInstance);
+    RegisterRoute("/instances/([^/]+)/deidentify/preview", OrthancPluginHttpMethod_Post, PreviewInstance);
+    RegisterRoute("/tools/deidentify", OrthancPluginHttpMethod_Post, DeidentifyUpload);
+  }
+}

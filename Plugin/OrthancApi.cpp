@@ -1,0 +1,442 @@
+#include "OrthancApi.h"
+
+#include "Engine/DeidError.h"
+
+#include <json/reader.h>
+#include <json/writer.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace Deid
+{
+  namespace OrthancApi
+  {
+    static OrthancPluginContext* context_ = nullptr;
+
+    void SetContext(OrthancPluginContext* context)
+    {
+      context_ = context;
+    }
+
+    OrthancPluginContext* GetContext()
+    {
+      if (context_ == nullptr)
+      {
+        throw std::logic_error("The Orthanc plugin context is not set");
+      }
+      return context_;
+    }
+
+
+    MemoryBuffer::MemoryBuffer()
+    {
+      buffer_.data = nullptr;
+      buffer_.size = 0;
+    }
+
+    MemoryBuffer::~MemoryBuffer()
+    {
+      Clear();
+    }
+
+    OrthancPluginMemoryBuffer* MemoryBuffer::Release()
+    {
+      Clear();
+      return &buffer_;
+    }
+
+    void MemoryBuffer::Clear()
+    {
+      if (buffer_.data != nullptr)
+      {
+        OrthancPluginFreeMemoryBuffer(GetContext(), &buffer_);
+        buffer_.data = nullptr;
+        buffer_.size = 0;
+      }
+    }
+
+    const char* MemoryBuffer::GetData() const
+    {
+      return buffer_.size == 0 ? nullptr : static_cast<const char*>(buffer_.data);
+    }
+
+    size_t MemoryBuffer::GetSize() const
+    {
+      return buffer_.size;
+    }
+
+    std::string MemoryBuffer::ToString() const
+    {
+      return buffer_.size == 0 ? std::string() :
+        std::string(static_cast<const char*>(buffer_.data), buffer_.size);
+    }
+
+    Json::Value MemoryBuffer::ToJson() const
+    {
+      Json::Value value;
+      Json::CharReaderBuilder builder;
+      std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+      std::string errors;
+      const char* begin = GetData();
+      if (begin == nullptr ||
+          !reader->parse(begin, begin + GetSize(), &value, &errors))
+      {
+        throw HttpError(OrthancPluginErrorCode_InternalError, "Orthanc answered something else than JSON");
+      }
+      return value;
+    }
+
+
+    OrthancString::~OrthancString()
+    {
+      if (str_ != nullptr)
+      {
+        OrthancPluginFreeString(GetContext(), str_);
+      }
+    }
+
+
+    static bool Check(OrthancPluginErrorCode code, const std::string& method,
+                      const std::string& uri, bool tolerateErrors)
+    {
+      if (code == OrthancPluginErrorCode_Success)
+      {
+        return true;
+      }
+      else if (tolerateErrors)
+      {
+        return false;
+      }
+      else
+      {
+        // URIs of our calls only contain Orthanc IDs, never DICOM values.
+        throw HttpError(code, method + " " + uri + " failed in Orthanc: " + DescribeError(code));
+      }
+    }
+
+    bool RestGet(std::string& answer, const std::string& uri, bool tolerateErrors)
+    {
+      MemoryBuffer buffer;
+      if (!Check(OrthancPluginRestApiGet(GetContext(), buffer.Release(), uri.c_str()),
+                 "GET", uri, tolerateErrors))
+      {
+        return false;
+      }
+      answer = buffer.ToString();
+      return true;
+    }
+
+    bool RestGet(Json::Value& answer, const std::string& uri, bool tolerateErrors)
+    {
+      MemoryBuffer buffer;
+      if (!Check(OrthancPluginRestApiGet(GetContext(), buffer.Release(), uri.c_str()),
+                 "GET", uri, tolerateErrors))
+      {
+        return false;
+      }
+      answer = buffer.ToJson();
+      return true;
+    }
+
+    bool RestPost(std::string& answer, const std::string& uri, const void* body, size_t size,
+                  bool tolerateErrors)
+    {
+      MemoryBuffer buffer;
+      if (!Check(OrthancPluginRestApiPost(GetContext(), buffer.Release(), uri.c_str(),
+                                          static_cast<const char*>(body), size),
+                 "POST", uri, tolerateErrors))
+      {
+        return false;
+      }
+      answer = buffer.ToString();
+      return true;
+    }
+
+    bool RestPost(Json::Value& answer, const std::string& uri, const void* body, size_t size,
+                  bool tolerateErrors)
+    {
+      MemoryBuffer buffer;
+      if (!Check(OrthancPluginRestApiPost(GetContext(), buffer.Release(), uri.c_str(),
+                                          static_cast<const char*>(body), size),
+                 "POST", uri, tolerateErrors))
+      {
+        return false;
+      }
+      answer = buffer.ToJson();
+      return true;
+    }
+
+    bool RestPut(const std::string& uri, const std::string& body, bool tolerateErrors)
+    {
+      MemoryBuffer buffer;
+      return Check(OrthancPluginRestApiPut(GetContext(), buffer.Release(), uri.c_str(),
+                                           body.data(), body.size()),
+                   "PUT", uri, tolerateErrors);
+    }
+
+    bool RestDelete(const std::string& uri, bool tolerateErrors)
+    {
+      return Check(OrthancPluginRestApiDelete(GetContext(), uri.c_str()),
+                   "DELETE", uri, tolerateErrors);
+    }
+
+    std::string DescribeError(OrthancPluginErrorCode code)
+    {
+      const char* description = OrthancPluginGetErrorDescription(GetContext(), code);
+      return description == nullptr ? "error " + std::to_string(static_cast<int>(code)) : description;
+    }
+
+
+    void LogInfo(const std::string& message)
+    {
+      OrthancPluginLogInfo(GetContext(), message.c_str());
+    }
+
+    void LogWarning(const std::string& message)
+    {
+      OrthancPluginLogWarning(GetContext(), message.c_str());
+    }
+
+    void LogError(const std::string& message)
+    {
+      OrthancPluginLogError(GetContext(), message.c_str());
+    }
+
+
+    Json::Value GetConfiguration()
+    {
+      OrthancString configuration(OrthancPluginGetConfiguration(GetContext()));
+      if (configuration.IsNull())
+      {
+        throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot read the Orthanc configuration");
+      }
+      const char* text = configuration.GetContent();
+      return ParseJson(text, strlen(text));
+    }
+
+
+    Json::Value ParseJson(const void* data, size_t size)
+    {
+      Json::Value value;
+      Json::CharReaderBuilder builder;
+      builder["collectComments"] = false;
+      std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+      std::string errors;
+      const char* begin = static_cast<const char*>(data);
+      if (size == 0 || begin == nullptr ||
+          !reader->parse(begin, begin + size, &value, &errors))
+      {
+        // jsoncpp's messages quote positions, not content
+        throw HttpError::BadRequest("The body is not valid JSON");
+      }
+      return value;
+    }
+
+    std::string WriteJson(const Json::Value& value, bool styled)
+    {
+      Json::StreamWriterBuilder builder;
+      builder["indentation"] = styled ? "  " : "";
+      return Json::writeString(builder, value);
+    }
+
+
+    Json::Value RestRequest::GetJsonBody() const
+    {
+      if (bodySize == 0)
+      {
+        return Json::Value(Json::objectValue);
+      }
+      Json::Value value = ParseJson(body, bodySize);
+      if (!value.isObject())
+      {
+        throw HttpError::BadRequest("The body must be a JSON object");
+      }
+      return value;
+    }
+
+    const std::string* RestRequest::GetArgument(const std::string& key) const
+    {
+      auto found = arguments.find(key);
+      return found == arguments.end() ? nullptr : &found->second;
+    }
+
+
+    void RestAnswer::AnswerJson(const Json::Value& value)
+    {
+      std::string s = WriteJson(value);
+      AnswerBuffer(s, "application/json");
+    }
+
+    void RestAnswer::AnswerBuffer(const std::string& content, const std::string& mimeType)
+    {
+      AnswerBuffer(content.data(), content.size(), mimeType);
+    }
+
+    void RestAnswer::AnswerBuffer(const void* data, size_t size, const std::string& mimeType)
+    {
+      OrthancPluginAnswerBuffer(GetContext(), output_, static_cast<const char*>(data),
+                                static_cast<uint32_t>(size), mimeType.c_str());
+    }
+
+    void RestAnswer::SendMethodNotAllowed(const std::string& allowed)
+    {
+      OrthancPluginSendMethodNotAllowed(GetContext(), output_, allowed.c_str());
+    }
+
+    void RestAnswer::SetErrorDetails(const std::string& details)
+    {
+      // log = 0: we log ourselves, and details never contain patient data anyway
+      OrthancPluginSetHttpErrorDetails(GetContext(), output_, details.c_str(), 0);
+    }
+
+
+    OrthancPluginErrorCode DescribeCurrentException(std::string& message)
+    {
+      try
+      {
+        throw;
+      }
+      catch (const HttpError& e)
+      {
+        message = e.what();
+        return e.GetCode();
+      }
+      catch (const DeidError& e)
+      {
+        message = e.what();
+        switch (e.GetCode())
+        {
+          case ErrorCode::BadInput:
+          case ErrorCode::BadOption:
+          case ErrorCode::BadProfile:
+          case ErrorCode::NotImplemented:
+            return OrthancPluginErrorCode_BadRequest;
+          default:
+            return OrthancPluginErrorCode_InternalError;
+        }
+      }
+      catch (const std::bad_alloc&)
+      {
+        message = "Not enough memory";
+        return OrthancPluginErrorCode_NotEnoughMemory;
+      }
+      catch (const std::exception& e)
+      {
+        // Our own code and DCMTK wrappers never put values into exceptions;
+        // third-party messages are still not trusted to be free of them.
+        message = "Internal error in the de-identification plugin";
+        return OrthancPluginErrorCode_InternalError;
+      }
+      catch (...)
+      {
+        message = "Unknown error in the de-identification plugin";
+        return OrthancPluginErrorCode_InternalError;
+      }
+    }
+
+
+    // The SDK's REST callbacks carry no user data: each registered route
+    // gets its own trampoline function, generated for a fixed number of slots.
+    namespace
+    {
+      struct Route
+      {
+        OrthancPluginHttpMethod method;
+        RestHandler handler;
+      };
+
+      constexpr size_t MAX_ROUTES = 64;
+      std::array<Route, MAX_ROUTES> routes_;
+      size_t routesCount_ = 0;
+
+      const char* MethodName(OrthancPluginHttpMethod method)
+      {
+        switch (method)
+        {
+          case OrthancPluginHttpMethod_Get: return "GET";
+          case OrthancPluginHttpMethod_Post: return "POST";
+          case OrthancPluginHttpMethod_Put: return "PUT";
+          case OrthancPluginHttpMethod_Delete: return "DELETE";
+          default: return "";
+        }
+      }
+
+      OrthancPluginErrorCode Dispatch(size_t slot, OrthancPluginRestOutput* output,
+                                      const char* url, const OrthancPluginHttpRequest* request)
+      {
+        const Route& route = routes_[slot];
+        RestAnswer answer(output);
+
+        try
+        {
+          if (request->method != route.method)
+          {
+            answer.SendMethodNotAllowed(MethodName(route.method));
+            return OrthancPluginErrorCode_Success;
+          }
+
+          RestRequest r;
+          r.method = request->method;
+          r.url = url;
+          for (uint32_t i = 0; i < request->groupsCount; i++)
+          {
+            r.groups.push_back(request->groups[i]);
+          }
+          for (uint32_t i = 0; i < request->getCount; i++)
+          {
+            r.arguments[request->getKeys[i]] = request->getValues[i];
+          }
+          r.body = request->body;
+          r.bodySize = request->bodySize;
+
+          route.handler(answer, r);
+          return OrthancPluginErrorCode_Success;
+        }
+        catch (...)
+        {
+          std::string message;
+          OrthancPluginErrorCode code = DescribeCurrentException(message);
+          answer.SetErrorDetails(message);
+          LogWarning(std::string("De-identification: ") + MethodName(route.method) + " " +
+                     url + ": " + message);
+          return code;
+        }
+      }
+
+      template <size_t Slot>
+      OrthancPluginErrorCode Trampoline(OrthancPluginRestOutput* output, const char* url,
+                                        const OrthancPluginHttpRequest* request)
+      {
+        return Dispatch(Slot, output, url, request);
+      }
+
+      template <size_t... Slots>
+      constexpr std::array<OrthancPluginRestCallback, sizeof...(Slots)>
+      MakeTrampolines(std::index_sequence<Slots...>)
+      {
+        return { { &Trampoline<Slots>... } };
+      }
+
+      const std::array<OrthancPluginRestCallback, MAX_ROUTES> trampolines_ =
+        MakeTrampolines(std::make_index_sequence<MAX_ROUTES>());
+    }
+
+    void RegisterRoute(const std::string& regex, OrthancPluginHttpMethod method, RestHandler handler)
+    {
+      // Called from OrthancPluginInitialize() only, single-threaded.
+      if (routesCount_ >= MAX_ROUTES)
+      {
+        throw std::logic_error("Too many REST routes; raise MAX_ROUTES in OrthancApi.cpp");
+      }
+      size_t slot = routesCount_++;
+      routes_[slot].method = method;
+      routes_[slot].handler = std::move(handler);
+      OrthancPluginRegisterRestCallbackNoLock(GetContext(), regex.c_str(), trampolines_[slot]);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// Entry points of the Orthanc plugin: reads the configuration and registers
+// every route. One feature per file: ResourceRoutes (jobs on patients,
+// studies, series), InstanceRoutes (single instances, uploads, preview),
+// ProfileRoutes (configured profiles).
+#include "Configuration.h"
+#include "InstanceRoutes.h"
+#include "OrthancApi.h"
+#include "ProfileRoutes.h"
+#include "ResourceRoutes.h"
+
+#include "Engine/DeidError.h"
+#include "Engine/ProfileTables.h"
+
+#ifndef DEID_PLUGIN_VERSION
+#define DEID_PLUGIN_VERSION "unknown"
+#endif
+
+static const char* const PLUGIN_NAME = "deidentification";
+
+extern "C"
+{
+  ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* context)
+  {
+    using namespace Deid;
+    OrthancApi::SetContext(context);
+
+    if (OrthancPluginCheckVersion(context) == 0)
+    {
+      OrthancApi::LogError("De-identification plugin: this Orthanc (" + std::string(context->orthancVersion) +
+                           ") is older than the SDK the plugin was built with (" +
+                           std::to_string(ORTHANC_PLUGINS_MINIMAL_MAJOR_NUMBER) + "." +
+                           std::to_string(ORTHANC_PLUGINS_MINIMAL_MINOR_NUMBER) + "." +
+                           std::to_string(ORTHANC_PLUGINS_MINIMAL_REVISION_NUMBER) + ")");
+      return -1;
+    }
+
+    OrthancPluginSetDescription(context, "DICOM de-identification (PS3.15 Annex E Basic Profile and Options)");
+
+    try
+    {
+      std::unique_ptr<Configuration> configuration =
+        Configuration::Parse(OrthancApi::GetConfiguration(), ProfileTables::LoadEmbedded());
+      bool enabled = configuration->IsEnabled();
+      std::string summary = "De-identification plugin " DEID_PLUGIN_VERSION ": PS3.15 " +
+        configuration->GetTables()->GetEdition() + ", " +
+        std::to_string(configuration->GetProfiles().size()) + " profiles, default \"" +
+        configuration->GetDefaultProfileName() + "\", source metadata \"" +
+        configuration->GetSourceMetadata() + "\"";
+      Configuration::SetGlobal(std::move(configuration));
+
+      if (!enabled)
+      {
+        OrthancApi::LogWarning("De-identification plugin is disabled (Deidentification.Enable = false)");
+        return 0;
+      }
+
+      RegisterResourceRoutes();
+      RegisterInstanceRoutes();
+      RegisterProfileRoutes();
+
+      OrthancApi::LogWarning(summary);
+      return 0;
+    }
+    catch (const ConfigurationError& e)
+    {
+      OrthancApi::LogError(std::string("De-identification plugin: bad configuration: ") + e.what());
+      return -1;
+    }
+    catch (const DeidError& e)
+    {
+      OrthancApi::LogError(std::string("De-identification plugin cannot start: ") + e.what());
+      return -1;
+    }
+    catch (const std::exception& e)
+    {
+      OrthancApi::LogError(std::string("De-identification plugin cannot start: ") + e.what());
+      return -1;
+    }
+  }
+
+  ORTHANC_PLUGINS_API void OrthancPluginFinalize()
+  {
+    Deid::Configuration::SetGlobal(nullptr);
+  }
+
+  ORTHANC_PLUGINS_API const char* OrthancPluginGetName()
+  {
+    return PLUGIN_NAME;
+  }
+
+  ORTHANC_PLUGINS_API const char* OrthancPluginGetVersion()
+  {
+    return DEID_PLUGIN_VERSION;
+  }
+}

@@ -1,0 +1,34 @@
+#include "ProviderFactory.h"
+
+#include "Engine/DefaultProviders.h"
+
+namespace Deid
+{
+  namespace
+  {
+    // Random values, consistent within the operation only.
+    class DefaultOperationProviders : public OperationProviders
+    {
+    private:
+      RandomUidProvider uids_;
+      RandomPseudonymProvider pseudonyms_;
+      FixedDateOffsetProvider dateOffsets_;
+      ConservativeTextCleaner textCleaner_;
+
+    public:
+      DefaultOperationProviders()
+      {
+        context_.uids = &uids_;
+        context_.pseudonyms = &pseudonyms_;
+        context_.dateOffsets = &dateOffsets_;
+        context_.textCleaner = &textCleaner_;
+        context_.pixelCleaner = nullptr;
+      }
+    };
+  }
+
+  std::unique_ptr<OperationProviders> ProviderFactory::Create(const OperationDescription& /* operation */)
+  {
+    return std::unique_ptr<OperationProviders>(new DefaultOperationProviders);
+  }
+}

@@ -1,0 +1,51 @@
+// Creates the replacement-value providers of one de-identification operation
+// (a job, or one request on a single instance). The one place that decides
+// which UID / pseudonym / date offset providers and text cleaner are used:
+// the key store replaces the defaults here with keyed (HMAC) providers.
+#pragma once
+
+#include "Engine/Deidentifier.h"
+
+#include <json/value.h>
+
+#include <memory>
+#include <string>
+
+namespace Deid
+{
+  // What the factory may need to know about the operation.
+  struct OperationDescription
+  {
+    std::string kind;            // "job", "instance", "tool", "preview"
+    std::string level;           // "Patient", "Study", "Series", "Instance" (empty for "tool")
+    std::string sourceId;        // Orthanc ID of the source resource (empty for "tool")
+    std::string profileName;
+    std::shared_ptr<const Profile> profile;
+    Json::Value request;         // the JSON body (or GET arguments) of the request
+  };
+
+  // Owns the providers for the life of one operation; the engine's
+  // DeidentificationContext points into it. One instance per operation keeps
+  // UIDs consistent across all instances of that operation (PS3.15 E.1-1a, U).
+  class OperationProviders
+  {
+  public:
+    virtual ~OperationProviders() = default;
+
+    DeidentificationContext& GetContext()
+    {
+      return context_;
+    }
+
+  protected:
+    DeidentificationContext context_;
+  };
+
+  class ProviderFactory
+  {
+  public:
+    // Default: RandomUidProvider, RandomPseudonymProvider,
+    // FixedDateOffsetProvider (0 days), ConservativeTextCleaner.
+    static std::unique_ptr<OperationProviders> Create(const OperationDescription& operation);
+  };
+}

@@ -1,0 +1,41 @@
+#include "ResourceRoutes.h"
+
+#include "DeidentificationJob.h"
+#include "DeidentificationRequest.h"
+#include "OrthancApi.h"
+#include "ResourceLevel.h"
+
+namespace Deid
+{
+  using namespace OrthancApi;
+
+  static void DeidentifyResource(RestAnswer& answer, const RestRequest& request)
+  {
+    const ResourceLevel& level = ResourceLevel::FromName(request.groups.at(0));
+    const std::string& id = request.groups.at(1);
+
+    DeidentificationRequest r = DeidentificationRequest::FromJson(request.GetJsonBody());
+    std::unique_ptr<DeidentificationOperation> operation(
+      new DeidentificationOperation(r, level.singular, id));
+
+    if (r.synchronous)
+    {
+      operation->RunSynchronously();
+      answer.AnswerJson(operation->GetSynchronousAnswer());
+    }
+    else
+    {
+      std::string jobId = DeidentificationOperation::Submit(std::move(operation), r.priority);
+      Json::Value result(Json::objectValue);
+      result["ID"] = jobId;
+      result["Path"] = "/jobs/" + jobId;
+      answer.AnswerJson(result);
+    }
+  }
+
+  void RegisterResourceRoutes()
+  {
+    RegisterRoute("/(patients|studies|series)/([^/]+)/deidentify",
+                  OrthancPluginHttpMethod_Post, DeidentifyResource);
+  }
+}
