@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
 
 #include <memory>
 #include <string>
