@@ -84,6 +84,109 @@ namespace Deid
       return result;
     }
 
+    // The text of a UID attribute, also when it is encoded with VR UN.
+    std::string GetUidText(DcmItem& dataset, const DcmTagKey& key)
+    {
+      DcmElement* element = nullptr;
+      if (!dataset.findAndGetElement(key, element).good() || element == nullptr)
+      {
+        return "";
+      }
+
+      std::string text;
+      if (element->getVR() == EVR_UN)
+      {
+        Uint8* value = nullptr;
+        if (element->getLength() > 0 && element->getUint8Array(value).good() && value != nullptr)
+        {
+          text.assign(reinterpret_cast<const char*>(value), element->getLength());
+        }
+      }
+      else
+      {
+        OFString s;
+        if (element->getOFStringArray(s).good())
+        {
+          text = s.c_str();
+        }
+      }
+
+      while (!text.empty() && (text.back() == '\0' || text.back() == ' '))
+      {
+        text.pop_back();
+      }
+      return text;
+    }
+
+    // GDCM encodes the attributes it read from an Implicit VR file with VR UN
+    // (and their sequences as UN holding Implicit VR Little Endian items, as
+    // PS3.5 6.2.2 allows). Standard attributes get their dictionary VR back
+    // by decoding the value as Implicit VR Little Endian, as a reader of the
+    // original Implicit VR file would; private ones stay UN (a reader of the
+    // Implicit VR file would not know their VR either).
+    void RestoreDictionaryVRs(DcmItem& item)
+    {
+      for (unsigned long i = 0; i < item.card(); i++)
+      {
+        DcmElement* element = item.getElement(i);
+        if (element == nullptr || element->getVR() != EVR_UN)
+        {
+          continue;
+        }
+
+        const DcmTagKey key = element->getTag();
+        const DcmEVR dictionaryVR = DcmTag(key).getEVR();
+        if ((key.getGroup() & 1) != 0 ||
+            dictionaryVR == EVR_UN || dictionaryVR == EVR_UNKNOWN || dictionaryVR == EVR_UNKNOWN2B)
+        {
+          continue;
+        }
+
+        Uint8* value = nullptr;
+        const Uint32 length = element->getLength();
+        if (length > 0 && (!element->getUint8Array(value).good() || value == nullptr))
+        {
+          continue;
+        }
+
+        std::string encoded(8, '\0');
+        encoded[0] = static_cast<char>(key.getGroup() & 0xff);
+        encoded[1] = static_cast<char>(key.getGroup() >> 8);
+        encoded[2] = static_cast<char>(key.getElement() & 0xff);
+        encoded[3] = static_cast<char>(key.getElement() >> 8);
+        for (int b = 0; b < 4; b++)
+        {
+          encoded[4 + b] = static_cast<char>((length >> (8 * b)) & 0xff);
+        }
+        if (length > 0)
+        {
+          encoded.append(reinterpret_cast<const char*>(value), length);
+        }
+
+        DcmInputBufferStream stream;
+        stream.setBuffer(encoded.data(), static_cast<offile_off_t>(encoded.size()));
+        stream.setEos();
+        DcmDataset decoded;
+        decoded.transferInit();
+        const OFCondition cond = decoded.read(stream, EXS_LittleEndianImplicit, EGL_noChange);
+        decoded.transferEnd();
+        stream.releaseBuffer();
+
+        if (cond.good() && decoded.card() == 1)
+        {
+          DcmElement* converted = decoded.remove(static_cast<unsigned long>(0));
+          if (converted != nullptr && converted->getTag() == key)
+          {
+            item.insert(converted, true /* replace */);
+          }
+          else
+          {
+            delete converted;
+          }
+        }
+      }
+    }
+
     // The single item of Modified Attributes Sequence of a decoded Encrypted
     // Attributes Data Set, or nullptr with a reason.
     std::unique_ptr<DcmItem> Decode(const std::string& content, E_TransferSyntax xfer, std::string& reason)
@@ -248,6 +351,14 @@ namespace Deid
     // Everything that can fail happens before the first change.
     std::unique_ptr<DcmItem> modified = DecryptModifiedAttributes(dataset, key);
 
+    // In an Implicit VR file every standard attribute has its dictionary VR:
+    // undo the UN of GDCM's encoding. In Explicit VR files an UN is kept, as
+    // it may be what the original said.
+    if (DcmXfer(dataset.getOriginalXfer()).isImplicitVR())
+    {
+      RestoreDictionaryVRs(*modified);
+    }
+
     std::vector<DcmElement*> restored;
     for (unsigned long i = 0; i < modified->card(); i++)
     {
@@ -284,10 +395,9 @@ namespace Deid
     }
 
     // The file meta information must name the restored instance.
-    OFString sopInstanceUid;
-    if (dataset.findAndGetOFString(DCM_SOPInstanceUID, sopInstanceUid).good() &&
-        file.getMetaInfo() != nullptr &&
-        file.getMetaInfo()->tagExists(DCM_MediaStorageSOPInstanceUID))
+    const std::string sopInstanceUid = GetUidText(dataset, DCM_SOPInstanceUID);
+    if (!sopInstanceUid.empty() &&
+        file.getMetaInfo() != nullptr)
     {
       file.getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID, sopInstanceUid.c_str());
     }
