@@ -112,6 +112,26 @@ namespace Deid
       body[argument.first] = argument.second;
     }
 
+    // Orthanc 1.10.1 gives plugins no GET arguments on POST requests: the
+    // same values are accepted as HTTP headers.
+    static const char* const HEADERS[][2] =
+    {
+      { "x-deidentification-profile", "Profile" },
+      { "x-deidentification-options", "Options" }
+    };
+    for (const auto& header : HEADERS)
+    {
+      const std::string* value = request.GetHeader(header[0]);
+      if (value != nullptr)
+      {
+        if (body.isMember(header[1]) && body[header[1]].asString() != *value)
+        {
+          throw HttpError::BadRequest(std::string("\"") + header[1] + "\" is given twice, with different values");
+        }
+        body[header[1]] = *value;
+      }
+    }
+
     DeidentificationRequest r;
     r.body = body;
     Resolve(r, body["Profile"], body["Options"]);   // Options: comma-separated

@@ -1,7 +1,9 @@
 // The common arguments of the de-identification routes, from a JSON body
 //   { "Profile": "research", "Options": [ "CleanDescriptors", "113110" ],
 //     "KeepSource": true, "Priority": 0, "Synchronous": false, "Store": false }
-// or from GET arguments (?Profile=research&Options=CleanDescriptors,113110).
+// or from GET arguments (?Profile=research&Options=CleanDescriptors,113110)
+// and their equivalent HTTP headers (X-Deidentification-Profile,
+// X-Deidentification-Options), needed for POST in Orthanc 1.10.1.
 // The profile is the named profile (default: the configured DefaultProfile)
 // plus the listed options.
 #pragma once

@@ -6,6 +6,7 @@
 #include <json/writer.h>
 
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -266,6 +267,13 @@ namespace Deid
     }
 
 
+    const std::string* RestRequest::GetHeader(const std::string& lowerCaseName) const
+    {
+      auto found = headers.find(lowerCaseName);
+      return found == headers.end() ? nullptr : &found->second;
+    }
+
+
     void RestAnswer::AnswerJson(const Json::Value& value)
     {
       std::string s = WriteJson(value);
@@ -390,6 +398,15 @@ namespace Deid
           for (uint32_t i = 0; i < request->getCount; i++)
           {
             r.arguments[request->getKeys[i]] = request->getValues[i];
+          }
+          for (uint32_t i = 0; i < request->headersCount; i++)
+          {
+            std::string name = request->headersKeys[i];
+            for (char& c : name)
+            {
+              c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+            }
+            r.headers[name] = request->headersValues[i];
           }
           r.body = request->body;
           r.bodySize = request->bodySize;

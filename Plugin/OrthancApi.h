@@ -119,14 +119,16 @@ namespace Deid
     Json::Value ParseJson(const void* data, size_t size);   // throws HttpError(BadRequest)
     std::string WriteJson(const Json::Value& value, bool styled = true);
 
-    // A REST request, with the groups of the route's regular expression and
-    // the GET arguments (also given for POST requests).
+    // A REST request, with the groups of the route's regular expression, the
+    // GET arguments (Orthanc 1.10.1 only parses them for GET requests) and
+    // the HTTP headers (names in lower case).
     struct RestRequest
     {
       OrthancPluginHttpMethod method;
       std::string url;
       std::vector<std::string> groups;
       std::map<std::string, std::string> arguments;
+      std::map<std::string, std::string> headers;
       const void* body = nullptr;
       size_t bodySize = 0;
 
@@ -134,6 +136,7 @@ namespace Deid
       // anything else than an object is a HttpError(BadRequest).
       Json::Value GetJsonBody() const;
       const std::string* GetArgument(const std::string& key) const;
+      const std::string* GetHeader(const std::string& lowerCaseName) const;
     };
 
     // The answer side of a REST request.

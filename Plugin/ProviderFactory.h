@@ -22,6 +22,7 @@ namespace Deid
     std::string profileName;
     std::shared_ptr<const Profile> profile;
     Json::Value request;         // the JSON body (or GET arguments) of the request
+    std::string caller;          // who asked (compact JSON: remote IP, user), set at request time
   };
 
   // Owns the providers for the life of one operation; the engine's
