@@ -1,0 +1,103 @@
+#include "CallerContext.h"
+
+#include "OrthancApi.h"
+
+#include <openssl/evp.h>
+
+#include <strings.h>
+
+#include <vector>
+
+namespace Deid
+{
+  namespace CallerContext
+  {
+    namespace
+    {
+      thread_local std::string current_ = "{}";
+
+      // The user name of an "Authorization: Basic base64(user:password)" header.
+      std::string BasicUser(const std::string& header)
+      {
+        const std::string scheme = "Basic ";
+        if (header.size() <= scheme.size() || strncasecmp(header.c_str(), scheme.c_str(), scheme.size()) != 0)
+        {
+          return "";
+        }
+        std::string encoded = header.substr(scheme.size());
+        while (!encoded.empty() && encoded.back() == ' ')
+        {
+          encoded.pop_back();
+        }
+        if (encoded.empty() || encoded.size() % 4 != 0)
+        {
+          return "";
+        }
+
+        std::vector<unsigned char> decoded(encoded.size());
+        int n = EVP_DecodeBlock(decoded.data(), reinterpret_cast<const unsigned char*>(encoded.data()),
+                                static_cast<int>(encoded.size()));
+        if (n <= 0)
+        {
+          return "";
+        }
+        std::string text(reinterpret_cast<const char*>(decoded.data()), static_cast<size_t>(n));
+        size_t colon = text.find(':');
+        return colon == std::string::npos ? std::string() : text.substr(0, colon);   // never the password
+      }
+
+      int32_t Filter(OrthancPluginHttpMethod /* method */,
+                     const char* /* uri */,
+                     const char* ip,
+                     uint32_t headersCount,
+                     const char* const* headersKeys,
+                     const char* const* headersValues,
+                     uint32_t /* getArgumentsCount */,
+                     const char* const* /* getArgumentsKeys */,
+                     const char* const* /* getArgumentsValues */)
+      {
+        try
+        {
+          Json::Value caller(Json::objectValue);
+          if (ip != nullptr)
+          {
+            caller["RemoteIP"] = ip;
+          }
+          for (uint32_t i = 0; i < headersCount; i++)
+          {
+            if (strcasecmp(headersKeys[i], "authorization") == 0)
+            {
+              std::string user = BasicUser(headersValues[i]);
+              if (!user.empty())
+              {
+                caller["Username"] = user;
+              }
+            }
+            else if (strcasecmp(headersKeys[i], "x-forwarded-for") == 0)
+            {
+              caller["ForwardedFor"] = headersValues[i];
+            }
+          }
+          current_ = OrthancApi::WriteJson(caller, false);
+        }
+        catch (...)
+        {
+          current_ = "{}";
+        }
+        return 1;   // only observes: never forbids
+      }
+    }
+
+
+    void Register()
+    {
+      OrthancPluginRegisterIncomingHttpRequestFilter2(OrthancApi::GetContext(), Filter);
+    }
+
+
+    std::string GetCurrent()
+    {
+      return current_;
+    }
+  }
+}

@@ -1,0 +1,22 @@
+// Who called: Orthanc gives plugin REST callbacks neither the remote IP nor
+// the user, but gives both (IP, headers) to incoming-request filters, which
+// run on the same HTTP thread right before the handler. The filter keeps them
+// in a thread-local for the audit trail. Never holds a password.
+#pragma once
+
+#include <string>
+
+namespace Deid
+{
+  namespace CallerContext
+  {
+    // Registers the (always allowing) filter. From OrthancPluginInitialize().
+    void Register();
+
+    // Compact JSON of the current HTTP request, e.g.
+    // {"RemoteIP":"127.0.0.1","Username":"alice"} ("Username" from HTTP Basic
+    // authentication, "ForwardedFor" from X-Forwarded-For when present);
+    // "{}" outside an HTTP request (jobs started by Orthanc itself).
+    std::string GetCurrent();
+  }
+}
