@@ -1,5 +1,6 @@
 #include "DeidentificationEvents.h"
 
+#include "KeyStoreService.h"
 #include "OrthancApi.h"
 
 namespace Deid
@@ -31,7 +32,11 @@ namespace Deid
       }
       OrthancApi::LogInfo(message);
 
-      // The audit trail of the key store is written here.
+      // The audit trail of the key store (never throws).
+      if (KeyStoreService::IsInitialized())
+      {
+        KeyStoreService::Get().RecordOperation(report);
+      }
     }
     catch (...)
     {

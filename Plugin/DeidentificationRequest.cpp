@@ -1,5 +1,6 @@
 #include "DeidentificationRequest.h"
 
+#include "CallerContext.h"
 #include "Engine/DeidError.h"
 
 namespace Deid
@@ -148,6 +149,7 @@ namespace Deid
     d.profileName = profileName;
     d.profile = profile;
     d.request = body;
+    d.caller = CallerContext::GetCurrent();
     return d;
   }
 

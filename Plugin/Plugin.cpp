@@ -2,8 +2,12 @@
 // every route. One feature per file: ResourceRoutes (jobs on patients,
 // studies, series), InstanceRoutes (single instances, uploads, preview),
 // ProfileRoutes (configured profiles).
+#include "AuditRoutes.h"
+#include "CallerContext.h"
 #include "Configuration.h"
 #include "InstanceRoutes.h"
+#include "KeyStoreService.h"
+#include "MappingRoutes.h"
 #include "OrthancApi.h"
 #include "ProfileRoutes.h"
 #include "ResourceRoutes.h"
@@ -58,6 +62,13 @@ extern "C"
       RegisterInstanceRoutes();
       RegisterProfileRoutes();
 
+      // The key store: stable pseudonyms/UIDs/date offsets, audit trail, mappings.
+      KeyStoreService::Initialize(OrthancApi::GetConfiguration(), Configuration::Get().GetSection());
+      CallerContext::Register();
+      RegisterAuditRoutes();
+      RegisterMappingRoutes();
+      summary += ", " + KeyStoreService::Get().GetDescription();
+
       OrthancApi::LogWarning(summary);
       return 0;
     }
@@ -80,6 +91,7 @@ extern "C"
 
   ORTHANC_PLUGINS_API void OrthancPluginFinalize()
   {
+    Deid::KeyStoreService::Finalize();
     Deid::Configuration::SetGlobal(nullptr);
   }
 

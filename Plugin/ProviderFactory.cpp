@@ -1,5 +1,7 @@
 #include "ProviderFactory.h"
 
+#include "KeyStoreService.h"
+
 #include "Engine/DefaultProviders.h"
 
 namespace Deid
@@ -27,8 +29,14 @@ namespace Deid
     };
   }
 
-  std::unique_ptr<OperationProviders> ProviderFactory::Create(const OperationDescription& /* operation */)
+  std::unique_ptr<OperationProviders> ProviderFactory::Create(const OperationDescription& operation)
   {
-    return std::unique_ptr<OperationProviders>(new DefaultOperationProviders);
+    std::unique_ptr<OperationProviders> defaults(new DefaultOperationProviders);
+    if (KeyStoreService::IsInitialized())
+    {
+      // Stable HMAC-keyed UIDs, pseudonyms and date offsets of the project.
+      return KeyStoreService::Get().WrapProviders(std::move(defaults), operation);
+    }
+    return defaults;
   }
 }
