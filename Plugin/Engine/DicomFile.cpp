@@ -150,6 +150,23 @@ namespace Deid
     }
     file.transferEnd();
 
+    // Deflated transfer syntax: the compression filter may still hold data.
+    while (status.good() && !stream.isFlushed())
+    {
+      stream.flush();
+      void* data = nullptr;
+      offile_off_t length = 0;
+      stream.flushBuffer(data, length);
+      if (length > 0)
+      {
+        result.append(static_cast<const char*>(data), static_cast<size_t>(length));
+      }
+      else if (!stream.isFlushed())
+      {
+        throw DeidError(ErrorCode::Internal, "Cannot flush the DICOM output stream");
+      }
+    }
+
     if (status.bad())
     {
       throw DeidError(ErrorCode::Internal, std::string("Cannot write DICOM: ") + status.text());
