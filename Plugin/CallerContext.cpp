@@ -15,6 +15,7 @@ namespace Deid
     namespace
     {
       thread_local std::string current_ = "{}";
+      bool recordUsername_ = false;
 
       // The user name of an "Authorization: Basic base64(user:password)" header.
       std::string BasicUser(const std::string& header)
@@ -65,7 +66,7 @@ namespace Deid
           }
           for (uint32_t i = 0; i < headersCount; i++)
           {
-            if (strcasecmp(headersKeys[i], "authorization") == 0)
+            if (recordUsername_ && strcasecmp(headersKeys[i], "authorization") == 0)
             {
               std::string user = BasicUser(headersValues[i]);
               if (!user.empty())
@@ -89,8 +90,9 @@ namespace Deid
     }
 
 
-    void Register()
+    void Register(bool recordUsername)
     {
+      recordUsername_ = recordUsername;
       OrthancPluginRegisterIncomingHttpRequestFilter2(OrthancApi::GetContext(), Filter);
     }
 

@@ -11,7 +11,9 @@ namespace Deid
   namespace CallerContext
   {
     // Registers the (always allowing) filter. From OrthancPluginInitialize().
-    void Register();
+    // The user of HTTP Basic authentication is only recorded when Orthanc
+    // checks it ("AuthenticationEnabled": true): otherwise it is a mere claim.
+    void Register(bool recordUsername);
 
     // Compact JSON of the current HTTP request, e.g.
     // {"RemoteIP":"127.0.0.1","Username":"alice"} ("Username" from HTTP Basic

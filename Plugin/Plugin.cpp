@@ -63,8 +63,10 @@ extern "C"
       RegisterProfileRoutes();
 
       // The key store: stable pseudonyms/UIDs/date offsets, audit trail, mappings.
-      KeyStoreService::Initialize(OrthancApi::GetConfiguration(), Configuration::Get().GetSection());
-      CallerContext::Register();
+      const Json::Value orthancConfiguration = OrthancApi::GetConfiguration();
+      KeyStoreService::Initialize(orthancConfiguration, Configuration::Get().GetSection());
+      CallerContext::Register(orthancConfiguration["AuthenticationEnabled"].isBool() &&
+                              orthancConfiguration["AuthenticationEnabled"].asBool());
       RegisterAuditRoutes();
       RegisterMappingRoutes();
       summary += ", " + KeyStoreService::Get().GetDescription();
