@@ -118,7 +118,9 @@ namespace Deid
     static const char* const HEADERS[][2] =
     {
       { "x-deidentification-profile", "Profile" },
-      { "x-deidentification-options", "Options" }
+      { "x-deidentification-options", "Options" },
+      { "x-deidentification-recipients", "Recipients" },   // E.1.1 Encrypted Attributes (EncryptionRecipients.h)
+      { "x-deidentification-cipher", "Cipher" }
     };
     for (const auto& header : HEADERS)
     {

@@ -1,5 +1,7 @@
 #include "InstanceDeidentifier.h"
 
+#include "EncryptionRecipients.h"
+
 #include "Engine/DeidError.h"
 #include "Engine/DicomFile.h"
 
@@ -8,15 +10,20 @@ namespace Deid
   // PS3.15 E.1.1 step 4: the Encrypted Attributes Sequence. The encryption
   // feature decides here whether it needs the original values and adds the
   // sequence to the de-identified file.
-  static bool NeedsOriginals(const OperationDescription& /* operation */)
+  static bool NeedsOriginals(const OperationDescription& operation)
   {
-    return false;
+    return EncryptionRecipients::ForOperation(operation) != nullptr;
   }
 
-  static void AddEncryptedAttributes(DcmFileFormat& /* file */,
-                                     DeidentificationResult& /* result */,
-                                     const OperationDescription& /* operation */)
+  static void AddEncryptedAttributes(DcmFileFormat& file,
+                                     DeidentificationResult& result,
+                                     const OperationDescription& operation)
   {
+    std::shared_ptr<const EncryptedAttributesWriter> writer = EncryptionRecipients::ForOperation(operation);
+    if (writer && result.modifiedAttributes)
+    {
+      writer->Protect(*file.getDataset(), *result.modifiedAttributes);
+    }
   }
 
 

@@ -5,11 +5,13 @@
 #include "AuditRoutes.h"
 #include "CallerContext.h"
 #include "Configuration.h"
+#include "EncryptionRecipients.h"
 #include "InstanceRoutes.h"
 #include "KeyStoreService.h"
 #include "MappingRoutes.h"
 #include "OrthancApi.h"
 #include "ProfileRoutes.h"
+#include "ReidentifyRoutes.h"
 #include "ResourceRoutes.h"
 
 #include "Engine/DeidError.h"
@@ -69,6 +71,10 @@ extern "C"
                               orthancConfiguration["AuthenticationEnabled"].asBool());
       RegisterAuditRoutes();
       RegisterMappingRoutes();
+
+      // PS3.15 E.1.1 recipients of the Encrypted Attributes Sequence, E.1.2 re-identification.
+      EncryptionRecipients::Initialize(Configuration::Get().GetSection());
+      RegisterReidentifyRoutes(Configuration::Get().GetSection());
       summary += ", " + KeyStoreService::Get().GetDescription();
 
       OrthancApi::LogWarning(summary);
@@ -93,6 +99,7 @@ extern "C"
 
   ORTHANC_PLUGINS_API void OrthancPluginFinalize()
   {
+    Deid::EncryptionRecipients::Finalize();
     Deid::KeyStoreService::Finalize();
     Deid::Configuration::SetGlobal(nullptr);
   }
