@@ -129,7 +129,7 @@ namespace Deid
     std::unique_ptr<Configuration> c(new Configuration);
     c->tables_ = tables;
 
-    if (orthanc.isObject() && orthanc.isMember(SECTION))
+    if (orthanc.isObject() && orthanc.isMember(SECTION) && !orthanc[SECTION].isNull())
     {
       c->section_ = orthanc[SECTION];
       if (!c->section_.isObject())
