@@ -2,19 +2,47 @@
 stable pseudonyms across studies, projects and restarts, a PostgreSQL key
 store shared by two Orthanc nodes, the audit trail and the mapping lookup."""
 
+import contextlib
 import datetime
 import io
 import os
 import secrets
+import tempfile
 import threading
 
 import pydicom
 import pytest
 import requests
 
-from keystore_support import OrthancProcess, PYDICOM_CT
+from conftest import OrthancServer, PYDICOM_TEST_FILES, base_config, deep_merge, free_port
 
+PYDICOM_CT = os.path.join(PYDICOM_TEST_FILES, "CT_small.dcm")
 LONGITUDINAL = {"Options": ["RetainLongitudinalModifiedDates"]}
+
+
+@pytest.fixture
+def node(start_orthanc):
+    """node(deidentification_section) -> a running Orthanc (conftest's
+    start_orthanc), usable as a context manager that stops it."""
+    @contextlib.contextmanager
+    def start(deidentification, name=None):
+        server = start_orthanc({"Deidentification": deidentification}, name=name)
+        try:
+            yield server
+        finally:
+            server.stop()
+    return start
+
+
+@contextlib.contextmanager
+def restarted(server):
+    """The same Orthanc (same configuration and storage) started again."""
+    server.session = requests.Session()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def make_instance(patient_id, study_date, issuer=None, patient_name="Doe^Jane"):
@@ -68,9 +96,9 @@ def days_between(a, b):
 # --- SQLite (default key store) -------------------------------------------
 
 
-def test_same_patient_in_two_studies_at_different_times_gets_one_pseudonym(tmp_path):
+def test_same_patient_in_two_studies_at_different_times_gets_one_pseudonym(node):
     config = {"Profiles": {"longitudinal": LONGITUDINAL}}
-    with OrthancProcess(tmp_path, config) as orthanc:
+    with node(config) as orthanc:
         first = upload(orthanc, make_instance("PAT-LONG-1", "20200101"))
         result1 = study_tags(orthanc, deidentify_study(orthanc, first, Profile="longitudinal"))
 
@@ -92,9 +120,9 @@ def test_same_patient_in_two_studies_at_different_times_gets_one_pseudonym(tmp_p
         assert -3650 <= days_between("20200101", result1["StudyDate"]) <= -1
 
 
-def test_two_projects_give_different_pseudonyms_and_uids(tmp_path):
+def test_two_projects_give_different_pseudonyms_and_uids(node):
     config = {"Projects": {"trial": {"Pseudonym": {"Prefix": "TRIAL", "Digits": 6}}}}
-    with OrthancProcess(tmp_path, config) as orthanc:
+    with node(config) as orthanc:
         study = upload(orthanc, make_instance("PAT-PROJ-1", "20210505"))
         default = study_tags(orthanc, deidentify_study(orthanc, study))
         trial = study_tags(orthanc, deidentify_study(orthanc, study, Project="trial"))
@@ -111,23 +139,24 @@ def test_two_projects_give_different_pseudonyms_and_uids(tmp_path):
         assert "Unknown de-identification project" in r.text
 
 
-def test_profile_project_is_used(tmp_path):
+def test_profile_project_is_used(node):
     config = {"Projects": {"trial": {"Pseudonym": {"Prefix": "T", "Digits": 5}}},
               "Profiles": {"trialprofile": {"Options": [], "Project": "trial"}}}
-    with OrthancProcess(tmp_path, config) as orthanc:
+    with node(config) as orthanc:
         study = upload(orthanc, make_instance("PAT-PROF-1", "20210505"))
         tags = study_tags(orthanc, deidentify_study(orthanc, study, Profile="trialprofile"))
         assert tags["PatientID"].startswith("T") and len(tags["PatientID"]) == 6
 
 
-def test_pseudonyms_and_uids_survive_a_restart(tmp_path):
+def test_pseudonyms_and_uids_survive_a_restart(node):
     config = {"Profiles": {"longitudinal": LONGITUDINAL}}
-    with OrthancProcess(tmp_path, config) as orthanc:
+    with node(config) as orthanc:
         study = upload(orthanc, make_instance("PAT-RESTART-1", "20190101"))
         before = study_tags(orthanc, deidentify_study(orthanc, study, Profile="longitudinal"))
-    assert os.path.exists(os.path.join(str(tmp_path), "storage", "deidentification-keys.db"))
+    # The default key store: a SQLite file in Orthanc's StorageDirectory.
+    assert os.path.exists(os.path.join(orthanc.storage_directory, "deidentification-keys.db"))
 
-    with OrthancProcess(tmp_path, config) as orthanc:   # same storage directory
+    with restarted(orthanc):   # same configuration and storage directory
         later = upload(orthanc, make_instance("PAT-RESTART-1", "20190111"))
         after = study_tags(orthanc, deidentify_study(orthanc, later, Profile="longitudinal"))
         assert after["PatientID"] == before["PatientID"]
@@ -142,8 +171,8 @@ def test_pseudonyms_and_uids_survive_a_restart(tmp_path):
 # --- Audit trail and mapping lookup -----------------------------------------
 
 
-def test_audit_route_lists_operations_without_patient_data(tmp_path):
-    with OrthancProcess(tmp_path, {}) as orthanc:
+def test_audit_route_lists_operations_without_patient_data(node):
+    with node({}) as orthanc:
         studies = [upload(orthanc, make_instance("PAT-AUDIT-%d" % i, "20220202",
                                                  patient_name="Secret^Name%d" % i)) for i in range(3)]
         results = [deidentify_study(orthanc, s, Options=["RetainUIDs"]) for s in studies]
@@ -156,7 +185,7 @@ def test_audit_route_lists_operations_without_patient_data(tmp_path):
             assert record["Operation"] == "deidentify"
             assert record["Source"] == [study]
             assert record["Result"] == [result]
-            assert record["Profile"] == "Basic"
+            assert record["Profile"] == "basic"   # conftest's DefaultProfile
             assert record["Options"] == "RetainUIDs"
             assert record["Project"] == "default"
             assert record["Status"] == "Success"
@@ -176,10 +205,15 @@ def test_audit_route_lists_operations_without_patient_data(tmp_path):
         assert requests.get(orthanc.url + "/deidentification/audit?limit=0", timeout=30).status_code == 400
 
 
-def test_audit_records_the_user_of_http_basic_authentication(tmp_path):
-    extra = {"AuthenticationEnabled": True, "RegisteredUsers": {"alice": "wonderland"}}
-    with OrthancProcess(tmp_path, {}, orthanc_config=extra) as orthanc:
-        auth = ("alice", "wonderland")
+def test_audit_records_the_user_of_http_basic_authentication(orthanc_workdir):
+    directory = tempfile.mkdtemp(prefix="auth-", dir=orthanc_workdir)
+    config = deep_merge(base_config(directory, free_port(), free_port()),
+                        {"AuthenticationEnabled": True, "RegisteredUsers": {"alice": "wonderland"}})
+    server = OrthancServer(config, directory, "auth")
+    auth = ("alice", "wonderland")
+    server.session.auth = auth   # conftest's start() polls /system with this session
+    orthanc = server.start()
+    try:
         r = requests.post(orthanc.url + "/instances", data=make_instance("PAT-USER", "20220202"),
                           auth=auth, timeout=30)
         study = r.json()["ParentStudy"]
@@ -190,10 +224,23 @@ def test_audit_records_the_user_of_http_basic_authentication(tmp_path):
         record = audit.json()["Records"][-1]
         assert record["Caller"]["Username"] == "alice"
         assert "wonderland" not in audit.text
+    finally:
+        server.stop()
 
 
-def test_mapping_lookup_is_forbidden_by_default(tmp_path):
-    with OrthancProcess(tmp_path, {}) as orthanc:
+def test_audit_ignores_unverified_user_names(node):
+    # Without "AuthenticationEnabled", an Authorization header is only a claim.
+    with node({}) as orthanc:
+        study = upload(orthanc, make_instance("PAT-CLAIM", "20220202"))
+        r = requests.post(orthanc.url + "/studies/%s/deidentify" % study, json={"Synchronous": True},
+                          auth=("mallory", "x"), timeout=60)
+        assert r.status_code == 200, r.text
+        record = requests.get(orthanc.url + "/deidentification/audit", timeout=30).json()["Records"][-1]
+        assert record["Caller"] == {"RemoteIP": "127.0.0.1"}
+
+
+def test_mapping_lookup_is_forbidden_by_default(node):
+    with node({}) as orthanc:
         study = upload(orthanc, make_instance("PAT-MAP-0", "20220202"))
         deidentify_study(orthanc, study)
         for query in ("PatientID=PAT-MAP-0", "Pseudonym=ANON00000000"):
@@ -202,9 +249,9 @@ def test_mapping_lookup_is_forbidden_by_default(tmp_path):
             assert "EnableMappingLookup" in r.text
 
 
-def test_mapping_lookup_when_enabled(tmp_path):
+def test_mapping_lookup_when_enabled(node):
     config = {"EnableMappingLookup": True, "Projects": {"trial": {}}}
-    with OrthancProcess(tmp_path, config) as orthanc:
+    with node(config) as orthanc:
         study = upload(orthanc, make_instance("PAT-MAP-1", "20220202", issuer="HOSP"))
         pseudonym = study_tags(orthanc, deidentify_study(orthanc, study))["PatientID"]
 
@@ -246,15 +293,14 @@ def postgres_conninfo():
     return conninfo
 
 
-def test_two_orthanc_nodes_sharing_postgresql_give_one_pseudonym(tmp_path):
+def test_two_orthanc_nodes_sharing_postgresql_give_one_pseudonym(node):
     conninfo = postgres_conninfo()
     project = "race-" + secrets.token_hex(4)   # the database outlives one run
     config = {"KeyStore": {"Type": "PostgreSQL", "ConnectionString": conninfo},
               "Projects": {project: {}}, "EnableMappingLookup": True}
 
     patients = ["PAT-RACE-%d" % i for i in range(6)]
-    with OrthancProcess(tmp_path / "node1", config) as node1, \
-         OrthancProcess(tmp_path / "node2", config) as node2:
+    with node(config, name="pg-node1") as node1, node(config, name="pg-node2") as node2:
         # Each node holds its own study of every patient.
         studies1 = [upload(node1, make_instance(p, "20230101")) for p in patients]
         studies2 = [upload(node2, make_instance(p, "20230202")) for p in patients]
@@ -290,7 +336,7 @@ def test_two_orthanc_nodes_sharing_postgresql_give_one_pseudonym(tmp_path):
         assert len(set(pseudonyms)) == len(patients)
 
     # A third node started later sees the same pseudonyms.
-    with OrthancProcess(tmp_path / "node3", config) as node3:
+    with node(config, name="pg-node3") as node3:
         study = upload(node3, make_instance(patients[0], "20240101"))
         tags = study_tags(node3, deidentify_study(node3, study, Project=project))
         assert tags["PatientID"] == pseudonyms[0]
