@@ -133,6 +133,12 @@ def test_two_projects_give_different_pseudonyms_and_uids(node):
         assert default["StudyInstanceUID"] != trial["StudyInstanceUID"]
         assert trial["StudyInstanceUID"].startswith("2.25.")
 
+        # The same patient through the upload tool, project as a header: same pseudonym.
+        r = requests.post(orthanc.url + "/tools/deidentify", data=make_instance("PAT-PROJ-1", "20210606"),
+                          headers={"X-Deidentification-Project": "trial"}, timeout=30)
+        assert r.status_code == 200, r.text
+        assert pydicom.dcmread(io.BytesIO(r.content)).PatientID == trial["PatientID"]
+
         r = requests.post(orthanc.url + "/studies/%s/deidentify" % study,
                           json={"Synchronous": True, "Project": "nope"}, timeout=30)
         assert r.status_code == 400

@@ -119,6 +119,7 @@ namespace Deid
     {
       { "x-deidentification-profile", "Profile" },
       { "x-deidentification-options", "Options" },
+      { "x-deidentification-project", "Project" },         // key store project (KeyStoreService.h)
       { "x-deidentification-recipients", "Recipients" },   // E.1.1 Encrypted Attributes (EncryptionRecipients.h)
       { "x-deidentification-cipher", "Cipher" }
     };
