@@ -2,6 +2,7 @@
 #include "DeidentifierTestSupport.h"
 
 #include "Engine/DeidError.h"
+#include "Engine/DummyValues.h"
 
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcvrobow.h>
@@ -355,6 +356,28 @@ TEST(Deidentifier, OptionRetainSafePrivate)
       EXPECT_EQ(0, ds.getElement(i)->getTag().getGroup() & 1) << ds.getElement(i)->getTag().toString();
     }
   }
+}
+
+TEST(Deidentifier, SafePrivateReadAsUnKeepsValueWithRealVR)
+{
+  auto file = MakeFile();
+  DcmDataset& ds = *file->getDataset();
+  ds.putAndInsertString(DcmTag(0x7053, 0x0010, EVR_LO), "Philips PET Private Group");
+  ds.putAndInsertString(DcmTag(0x7053, 0x1000, EVR_DS), "1.2345");
+  ds.putAndInsertString(DcmTag(0x7053, 0x1001, EVR_LO), "Doe^John private copy");
+  std::string path = ::testing::TempDir() + "/deid-private-implicit.dcm";
+  ASSERT_TRUE(file->saveFile(path.c_str(), EXS_LittleEndianImplicit).good());
+  auto read = ReadDicomFile(path);
+  std::remove(path.c_str());
+  ASSERT_EQ(EVR_UN, NormalizeVR(GetVR(*read->getDataset(), DcmTagKey(0x7053, 0x1000))));   // implicit VR, unknown to DCMTK
+
+  Providers p;
+  Deidentify(OptionSet{ Option::RetainSafePrivate }, *read, p);
+  DcmDataset& out = *read->getDataset();
+  EXPECT_EQ("1.2345", GetString(out, DcmTagKey(0x7053, 0x1000)));
+  EXPECT_EQ(EVR_DS, GetVR(out, DcmTagKey(0x7053, 0x1000)));
+  EXPECT_FALSE(Has(out, DcmTagKey(0x7053, 0x1001)));
+  EXPECT_EQ("Philips PET Private Group", GetString(out, DcmTagKey(0x7053, 0x0010)));
 }
 
 TEST(Deidentifier, OptionRetainUIDs)

@@ -395,7 +395,7 @@ namespace Deid
 
         std::unique_ptr<DcmElement> original;
         size_t before = modifications_;
-        if (topLevel && settings_.collectOriginals)
+        if (topLevel && settings_.collectOriginals && MayChange(*element))
         {
           original.reset(OFstatic_cast(DcmElement*, element->clone()));
         }
@@ -440,6 +440,21 @@ namespace Deid
     }
 
   private:
+    // False only for elements that the walk never modifies (standard, not
+    // listed in Table E.1-1, not a sequence, not UN), e.g. Pixel Data: they
+    // need no copy for the Modified Attributes Sequence.
+    bool MayChange(DcmElement& element) const
+    {
+      const DcmTagKey key = element.getTag();
+      if ((key.getGroup() & 1) != 0 || key.getGroup() == 0x0004 ||
+          dynamic_cast<DcmSequenceOfItems*>(&element) != nullptr ||
+          NormalizeVR(element.ident()) == EVR_UN)
+      {
+        return true;
+      }
+      return profile_.Resolve(key).action != ActionCode::None;
+    }
+
     std::string GetPrivateCreator(DcmItem& item, const DcmTagKey& key)
     {
       if ((key.getGroup() & 1) == 0 || key.getElement() < 0x1000)
@@ -447,11 +462,13 @@ namespace Deid
         return std::string();
       }
 
-      OFString creator;
+      DcmElement* element = nullptr;
       DcmTagKey creatorTag(key.getGroup(), key.getElement() >> 8);
-      if (item.findAndGetOFString(creatorTag, creator, 0, OFFalse).good())
+      std::string creator;
+      if (item.findAndGetElement(creatorTag, element, OFFalse).good() && element != nullptr &&
+          GetStringValue(*element, NormalizeVR(element->ident()) == EVR_UN, creator))
       {
-        return Trim(std::string(creator.c_str(), creator.length()));
+        return Trim(creator);
       }
       return std::string();
     }
@@ -612,6 +629,26 @@ namespace Deid
           keptPrivateBlocks.insert((static_cast<uint32_t>(key.getGroup()) << 8) | (key.getElement() >> 8));
           if (info.encodedUN)
           {
+            if (info.vr == EVR_UN)
+            {
+              // Not in DCMTK's private dictionary: the VR of Table E.3.10-1.
+              const SafePrivateAttribute* safe = profile_.GetTables().FindSafePrivate(
+                creator, key.getGroup(), static_cast<uint8_t>(key.getElement() & 0xFF));
+              if (safe != nullptr && safe->vr.size() == 2)
+              {
+                DcmEVR tableVR = NormalizeVR(DcmVR(safe->vr.c_str()).getEVR());
+                if (tableVR != EVR_SQ)
+                {
+                  info.vr = tableVR;
+                  info.isString = IsStringVR(tableVR);
+                  std::string value;
+                  if (info.isString && GetStringValue(*element, true, value))
+                  {
+                    info.value = value;
+                  }
+                }
+              }
+            }
             ConvertFromUN(parent, element, info);
           }
         }
@@ -1198,7 +1235,7 @@ namespace Deid
         return std::string();
       }
       std::string value;
-      bool un = (element->ident() == EVR_UN);
+      bool un = (NormalizeVR(element->ident()) == EVR_UN);
       if (!GetStringValue(*element, un, value))
       {
         return std::string();
@@ -1385,6 +1422,12 @@ namespace Deid
       else if (profile_.GetOptions().Has(Option::RetainLongitudinalFullDates))
       {
         dataset->putAndInsertString(DCM_LongitudinalTemporalInformationModified, "UNMODIFIED");
+      }
+      else if (dataset->tagExists(DCM_LongitudinalTemporalInformationModified, OFFalse))
+      {
+        // PS3.3 C.12.1: the Basic Profile removes dates; an earlier
+        // "UNMODIFIED" would no longer be true.
+        dataset->putAndInsertString(DCM_LongitudinalTemporalInformationModified, "REMOVED");
       }
 
       if (settings.recordChanges)
