@@ -324,11 +324,18 @@ TEST(Deidentifier, OptionRetainSafePrivate)
     // The same element numbers under another creator: not safe.
     ds.putAndInsertString(DcmTag(0x7053, 0x0011, EVR_LO), "ACME Unsafe Group");
     ds.putAndInsertString(DcmTag(0x7053, 0x1100, EVR_DS), "9.876");
-    // A private sequence: removed with its items.
+    // Private sequences: with only unsafe content, and with a safe element
+    // and a standard attribute inside.
     ds.putAndInsertString(DcmTag(0x0029, 0x0010, EVR_LO), "ACME Sequence Group");
     DcmItem* item = nullptr;
     ds.findOrCreateSequenceItem(DcmTag(0x0029, 0x1010, EVR_SQ), item, -2);
+    item->putAndInsertString(DcmTag(0x0029, 0x0010, EVR_LO), "ACME Sequence Group");
+    item->putAndInsertString(DcmTag(0x0029, 0x1001, EVR_LO), "Doe^John");
+    ds.findOrCreateSequenceItem(DcmTag(0x0029, 0x1011, EVR_SQ), item, -2);
     item->putAndInsertString(DCM_PatientName, "Doe^John");
+    item->putAndInsertString(DCM_InstitutionAddress, "1 Main Street");
+    item->putAndInsertString(DcmTag(0x7053, 0x0010, EVR_LO), "Philips PET Private Group");
+    item->putAndInsertString(DcmTag(0x7053, 0x1009, EVR_DS), "0.5");
     return file;
   };
 
@@ -342,8 +349,16 @@ TEST(Deidentifier, OptionRetainSafePrivate)
     EXPECT_FALSE(Has(ds, DcmTagKey(0x7053, 0x1001)));
     EXPECT_FALSE(Has(ds, DcmTagKey(0x7053, 0x0011)));   // creator of a block with nothing kept
     EXPECT_FALSE(Has(ds, DcmTagKey(0x7053, 0x1100)));
-    EXPECT_FALSE(Has(ds, DcmTagKey(0x0029, 0x0010)));
-    EXPECT_FALSE(Has(ds, DcmTagKey(0x0029, 0x1010)));
+    // E.3.10: private sequences are parsed, their content handled on its own merits.
+    EXPECT_FALSE(Has(ds, DcmTagKey(0x0029, 0x1010)));   // nothing left inside: removed
+    ASSERT_TRUE(Has(ds, DcmTagKey(0x0029, 0x1011)));
+    EXPECT_EQ("ACME Sequence Group", GetString(ds, DcmTagKey(0x0029, 0x0010)));
+    DcmItem* inner = GetItem(ds, DcmTagKey(0x0029, 0x1011));
+    ASSERT_NE(nullptr, inner);
+    EXPECT_EQ(GetString(ds, DCM_PatientName), GetString(*inner, DCM_PatientName));
+    EXPECT_NE("Doe^John", GetString(*inner, DCM_PatientName));
+    EXPECT_FALSE(Has(*inner, DCM_InstitutionAddress));
+    EXPECT_EQ("0.5", GetString(*inner, DcmTagKey(0x7053, 0x1009)));
   }
 
   {

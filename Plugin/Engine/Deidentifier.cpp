@@ -26,8 +26,10 @@
 //    private tags: with their private creator); a kept or replaced element is
 //    re-created with its real VR when that is known.
 //  - Private elements are removed unless RetainSafePrivate and listed in
-//    Table E.3.10-1 for their own private creator; private sequences are
-//    removed; a private creator is removed when nothing of its block is kept.
+//    Table E.3.10-1 for their own private creator; a private creator is
+//    removed when nothing of its block is kept. Private sequences are removed
+//    with the Basic Profile; with RetainSafePrivate their items are processed
+//    (E.3.10) and the sequence is kept only if something is left in them.
 //  - Group 0004 is removed (E.1) unless the instance is a DICOMDIR.
 //  - The File Meta Information is replaced (E.1): only the SOP Class, the new
 //    SOP Instance UID and the transfer syntax are kept; DCMTK adds its
@@ -623,6 +625,31 @@ namespace Deid
         ElementInfo info = Describe(*element, itemPath, creator);
         ResolvedAction resolved = profile_.ResolvePrivate(creator, key);
 
+        if (info.isSequence && profile_.GetOptions().Has(Option::RetainSafePrivate))
+        {
+          // E.3.10: "When an entire Sequence (SQ VR) Private Attribute is not
+          // known to always only contain safe content, [...] any such Sequence
+          // Attribute shall be parsed in its entirety and each of the nested
+          // Attributes handled on its own merits". The sequence is kept (with
+          // its private creator) only if something is left in its items.
+          DcmSequenceOfItems* sequence = static_cast<DcmSequenceOfItems*>(element);
+          ProcessSequenceItems(*sequence, info);
+          bool anything = false;
+          for (unsigned long i = 0; i < sequence->card() && !anything; i++)
+          {
+            anything = (sequence->getItem(i) != nullptr && sequence->getItem(i)->card() > 0);
+          }
+          if (anything && !creator.empty())
+          {
+            keptPrivateBlocks.insert((static_cast<uint32_t>(key.getGroup()) << 8) | (key.getElement() >> 8));
+          }
+          else
+          {
+            Remove(parent, element, info, std::nullopt);
+          }
+          return;
+        }
+
         if (resolved.action == ActionCode::C && !info.isSequence)
         {
           // E.3.10: a safe private attribute, kept with its private creator.
@@ -1110,13 +1137,19 @@ namespace Deid
         }
       }
 
-      // Could not clean: the Basic Profile action, which never leaks.
+      // Could not clean: the Basic Profile action, which never leaks. (A
+      // cleaner that gave up may still have touched the parent: look the
+      // element up again.)
       ActionCode basic = (rule != nullptr) ? rule->basic : ActionCode::X;
       if (basic == ActionCode::C || basic == ActionCode::K || basic == ActionCode::None)
       {
         basic = ActionCode::X;
       }
-      Apply(parent, element, info, basic, std::nullopt, rule);
+      DcmElement* current = nullptr;
+      if (parent.findAndGetElement(info.key, current, OFFalse).good() && current != nullptr)
+      {
+        Apply(parent, current, info, basic, std::nullopt, rule);
+      }
     }
 
     // Re-creates an element read as UN with its real VR, keeping its value.
