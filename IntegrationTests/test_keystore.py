@@ -174,6 +174,29 @@ def test_pseudonyms_and_uids_survive_a_restart(node):
         assert again["SOPInstanceUID"] == before["SOPInstanceUID"]
 
 
+def test_master_key_file_wraps_the_project_secrets(node, start_orthanc, tmp_path):
+    key = tmp_path / "master.key"
+    key.write_text(secrets.token_hex(32) + "\n")
+    config = {"KeyStore": {"MasterKeyFile": str(key)}}
+    with node(config) as orthanc:
+        study = upload(orthanc, make_instance("PAT-MASTER-1", "20200101"))
+        before = study_tags(orthanc, deidentify_study(orthanc, study))["PatientID"]
+    storage = orthanc.storage_directory
+
+    # Another master key on the same store: the plugin refuses to start.
+    wrong = tmp_path / "wrong.key"
+    wrong.write_text(secrets.token_hex(32))
+    failed = start_orthanc({"StorageDirectory": storage, "IndexDirectory": storage,
+                            "Deidentification": {"KeyStore": {"MasterKeyFile": str(wrong)}}},
+                           name="wrong-master-key", expect_failure=True)
+    assert failed.returncode != 0
+    assert "wrong master key" in failed.read_log()
+
+    with restarted(orthanc):   # the right key again
+        later = upload(orthanc, make_instance("PAT-MASTER-1", "20200202"))
+        assert study_tags(orthanc, deidentify_study(orthanc, later))["PatientID"] == before
+
+
 # --- Audit trail and mapping lookup -----------------------------------------
 
 

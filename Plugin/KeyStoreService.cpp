@@ -166,6 +166,19 @@ namespace Deid
       throw ConfigurationError("Deidentification.KeyStore.Originals must be \"Encrypted\" or \"HashOnly\"");
     }
 
+    const std::string masterKeyFile = GetString(ks, "MasterKeyFile", "", "KeyStore.");
+    if (!masterKeyFile.empty())
+    {
+      try
+      {
+        c.masterKey = ReadMasterKeyFile(masterKeyFile);
+      }
+      catch (const DeidError& e)
+      {
+        throw ConfigurationError(std::string("Deidentification.KeyStore.MasterKeyFile: ") + e.what());
+      }
+    }
+
     if (c.type == "SQLite")
     {
       std::string storage = orthanc.isObject() && orthanc["StorageDirectory"].isString() ?
@@ -242,6 +255,10 @@ namespace Deid
     }
 
     service->store_ = OpenKeyStore(c);
+    if (!c.masterKey.empty())
+    {
+      service->description_ += " (project secrets wrapped with the master key)";
+    }
 
     // Create the secrets of the configured projects now: an unreachable or
     // read-only store is reported at start-up, not at the first request.

@@ -7,7 +7,8 @@
 //       "Type": "SQLite",                  // default; or "PostgreSQL"
 //       "Path": "...",                     // SQLite; default <StorageDirectory>/deidentification-keys.db
 //       "ConnectionString": "host=... dbname=... user=...",   // PostgreSQL (libpq conninfo)
-//       "Originals": "Encrypted"           // or "HashOnly": no reverse lookup possible
+//       "Originals": "Encrypted",          // or "HashOnly": no reverse lookup possible
+//       "MasterKeyFile": "/etc/orthanc/deidentification.key"   // optional: wraps the project secrets
 //     },
 //     "Pseudonym": { "Prefix": "ANON", "Digits": 8 },   // defaults of every project
 //     "UidRoot": "2.25",

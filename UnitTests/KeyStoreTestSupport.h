@@ -63,13 +63,15 @@ namespace Deid
       }
 
       // A new store instance on the same database (a restart, or another node).
-      std::unique_ptr<IKeyStore> Open(OriginalStorage originals = OriginalStorage::Encrypted) const
+      std::unique_ptr<IKeyStore> Open(OriginalStorage originals = OriginalStorage::Encrypted,
+                                      const std::string& masterKey = std::string()) const
       {
         KeyStoreConfiguration c;
         c.type = GetParam();
         c.path = SQLitePath();
         c.connectionString = conninfo_;
         c.originals = originals;
+        c.masterKey = masterKey;
         return OpenKeyStore(c);
       }
 

@@ -259,6 +259,48 @@ TEST_P(KeyStoreTest, AuditAppendAndPaging)
 }
 
 
+TEST_P(KeyStoreTest, MasterKeyWrapsProjectSecrets)
+{
+  const std::string master(64, 'm');
+  const std::string p = Name("wrapped");
+  std::string secret, pseudonym;
+  {
+    auto store = Open(OriginalStorage::Encrypted, master);
+    secret = store->GetOrCreateProjectSecret(p);
+    pseudonym = store->GetOrCreatePseudonym(p, "PatientID", "wrapped-original", Numbered("W"));
+  }
+
+  // Same master key (restart): same secret, the mapping is readable.
+  {
+    auto store = Open(OriginalStorage::Encrypted, master);
+    EXPECT_EQ(secret, store->GetOrCreateProjectSecret(p));
+    EXPECT_EQ("wrapped-original", store->FindOriginal(p, "PatientID", pseudonym)->original.value_or(""));
+  }
+
+  // Without it, or with another one: a clear error, never another secret.
+  for (const std::string& key : { std::string(), std::string(64, 'x') })
+  {
+    auto store = Open(OriginalStorage::Encrypted, key);
+    try
+    {
+      store->GetOrCreateProjectSecret(p);
+      FAIL() << "expected DeidError(Crypto)";
+    }
+    catch (const DeidError& e)
+    {
+      EXPECT_EQ(ErrorCode::Crypto, e.GetCode());
+    }
+  }
+
+  // A secret created before a master key was configured stays usable.
+  const std::string clear = Name("clear");
+  std::string clearSecret = Open()->GetOrCreateProjectSecret(clear);
+  EXPECT_EQ(clearSecret, Open(OriginalStorage::Encrypted, master)->GetOrCreateProjectSecret(clear));
+
+  EXPECT_THROW(Open(OriginalStorage::Encrypted, "too short"), DeidError);
+}
+
+
 INSTANTIATE_TEST_SUITE_P(Backends, KeyStoreTest, ::testing::Values("SQLite", "PostgreSQL"), BackendName);
 
 
@@ -300,6 +342,26 @@ TEST(SQLiteKeyStore, UnopenableFileThrowsStorage)
   {
     EXPECT_EQ(ErrorCode::Storage, e.GetCode());
   }
+}
+
+
+TEST(KeyStoreConfiguration, MasterKeyFile)
+{
+  auto dir = std::filesystem::temp_directory_path() / ("deid-master-" + UniqueSuffix());
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "master.key").string();
+  {
+    std::ofstream out(path);
+    out << "  0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+  }
+  EXPECT_EQ("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", ReadMasterKeyFile(path));
+  {
+    std::ofstream out(path);
+    out << "short\n";
+  }
+  EXPECT_THROW(ReadMasterKeyFile(path), DeidError);
+  EXPECT_THROW(ReadMasterKeyFile((dir / "missing").string()), DeidError);
+  std::filesystem::remove_all(dir);
 }
 
 

@@ -117,7 +117,15 @@ namespace Deid
     std::string path;                    // SQLite file
     std::string connectionString;        // PostgreSQL libpq conninfo
     OriginalStorage originals = OriginalStorage::Encrypted;
+    // Optional (>= 32 bytes, e.g. the content of a key file): project secrets
+    // are then stored wrapped with AES-256-GCM under a key derived from it, so
+    // that a copy of the database alone reveals neither secrets nor originals.
+    std::string masterKey;
   };
+
+  // Reads a master key file (at least 32 bytes once surrounding whitespace is
+  // trimmed, e.g. "openssl rand -hex 32"). Throws DeidError(BadOption).
+  std::string ReadMasterKeyFile(const std::string& path);
 
   // Opens (and creates on first start) the configured store. Throws
   // DeidError(BadOption) for an unknown type, DeidError(Storage) on failure.

@@ -41,8 +41,9 @@ namespace Deid
   }
 
 
-  PostgreSQLKeyStore::PostgreSQLKeyStore(const std::string& conninfo, OriginalStorage originals) :
-    SqlKeyStore(originals),
+  PostgreSQLKeyStore::PostgreSQLKeyStore(const std::string& conninfo, OriginalStorage originals,
+                                         const std::string& masterKey) :
+    SqlKeyStore(originals, masterKey),
     conninfo_(conninfo)
   {
     CreateSchema();

@@ -19,7 +19,8 @@ namespace Deid
     // conninfo: a libpq connection string, e.g.
     // "host=127.0.0.1 port=5432 dbname=deid user=orthanc password=...".
     explicit PostgreSQLKeyStore(const std::string& conninfo,
-                                OriginalStorage originals = OriginalStorage::Encrypted);
+                                OriginalStorage originals = OriginalStorage::Encrypted,
+                                const std::string& masterKey = std::string());
     ~PostgreSQLKeyStore() override;
 
     PostgreSQLKeyStore(const PostgreSQLKeyStore&) = delete;

@@ -26,8 +26,9 @@ namespace Deid
   }
 
 
-  SQLiteKeyStore::SQLiteKeyStore(const std::string& path, OriginalStorage originals) :
-    SqlKeyStore(originals)
+  SQLiteKeyStore::SQLiteKeyStore(const std::string& path, OriginalStorage originals,
+                                 const std::string& masterKey) :
+    SqlKeyStore(originals, masterKey)
   {
     if (sqlite3_open_v2(path.c_str(), &db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,

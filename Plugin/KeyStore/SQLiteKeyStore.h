@@ -15,7 +15,8 @@ namespace Deid
   {
   public:
     explicit SQLiteKeyStore(const std::string& path,
-                            OriginalStorage originals = OriginalStorage::Encrypted);
+                            OriginalStorage originals = OriginalStorage::Encrypted,
+                            const std::string& masterKey = std::string());
     ~SQLiteKeyStore() override;
 
     SQLiteKeyStore(const SQLiteKeyStore&) = delete;

@@ -4,6 +4,7 @@
 #include "../Engine/DeidError.h"
 
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <ctime>
 
@@ -21,6 +22,24 @@ namespace Deid
     std::string Text(const SqlKeyStore::Value& v)
     {
       return v ? *v : std::string();
+    }
+  }
+
+
+  static const char* const WRAPPED_PREFIX = "wrapped:";
+  static const size_t MIN_MASTER_KEY_SIZE = 32;
+
+
+  SqlKeyStore::SqlKeyStore(OriginalStorage originals, const std::string& masterKey) :
+    originals_(originals)
+  {
+    if (!masterKey.empty())
+    {
+      if (masterKey.size() < MIN_MASTER_KEY_SIZE)
+      {
+        throw DeidError(ErrorCode::BadOption, "The key store master key must have at least 32 bytes");
+      }
+      wrappingKey_ = KeyStoreCrypto::DeriveKey(masterKey, "project-secret-wrapping");
     }
   }
 
@@ -86,9 +105,12 @@ namespace Deid
 
     // Concurrent creators (threads or nodes): the first INSERT wins, every
     // caller then reads the same row.
+    const std::string fresh = KeyStoreCrypto::RandomBytes(SECRET_SIZE);
+    const std::string stored = wrappingKey_.empty() ? KeyStoreCrypto::ToHex(fresh) :
+      WRAPPED_PREFIX + KeyStoreCrypto::ToHex(KeyStoreCrypto::Encrypt(wrappingKey_, fresh, "project:" + project));
     Execute("INSERT INTO deid_projects (name, secret, created) VALUES ($1, $2, $3) "
             "ON CONFLICT DO NOTHING",
-            { project, KeyStoreCrypto::ToHex(KeyStoreCrypto::RandomBytes(SECRET_SIZE)), Now() });
+            { project, stored, Now() });
 
     std::vector<Row> rows = Execute("SELECT secret FROM deid_projects WHERE name = $1", { project });
     if (rows.size() != 1 || !rows[0][0])
@@ -96,7 +118,31 @@ namespace Deid
       throw DeidError(ErrorCode::Storage, "Cannot read the secret of a project from the key store");
     }
 
-    std::string secret = KeyStoreCrypto::FromHex(*rows[0][0]);
+    std::string secret;
+    const std::string& text = *rows[0][0];
+    if (text.compare(0, strlen(WRAPPED_PREFIX), WRAPPED_PREFIX) == 0)
+    {
+      if (wrappingKey_.empty())
+      {
+        throw DeidError(ErrorCode::Crypto, "The secret of project \"" + project + "\" is wrapped with a "
+                        "master key, but no master key is configured (KeyStore.MasterKeyFile)");
+      }
+      try
+      {
+        secret = KeyStoreCrypto::Decrypt(wrappingKey_, KeyStoreCrypto::FromHex(text.substr(strlen(WRAPPED_PREFIX))),
+                                         "project:" + project);
+      }
+      catch (const DeidError&)
+      {
+        throw DeidError(ErrorCode::Crypto, "The secret of project \"" + project + "\" cannot be unwrapped: "
+                        "wrong master key (KeyStore.MasterKeyFile) or altered key store");
+      }
+    }
+    else
+    {
+      // Stored in clear (no master key when it was created).
+      secret = KeyStoreCrypto::FromHex(text);
+    }
     if (secret.size() != SECRET_SIZE)
     {
       throw DeidError(ErrorCode::Storage, "Corrupted project secret in the key store");

@@ -17,7 +17,8 @@ namespace Deid
     typedef std::optional<std::string> Value;   // NULL = nullopt
     typedef std::vector<Value> Row;
 
-    explicit SqlKeyStore(OriginalStorage originals) : originals_(originals) {}
+    // masterKey: empty, or >= 32 bytes that wrap the project secrets.
+    SqlKeyStore(OriginalStorage originals, const std::string& masterKey);
 
     std::string GetOrCreateProjectSecret(const std::string& project) override;
     std::vector<std::string> ListProjects() override;
@@ -56,6 +57,7 @@ namespace Deid
 
   private:
     OriginalStorage originals_;
+    std::string wrappingKey_;   // empty: secrets stored in clear (hex)
     std::mutex secretsMutex_;
     std::map<std::string, std::string> secrets_;   // project -> secret (never changes once created)
 
