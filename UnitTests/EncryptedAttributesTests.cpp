@@ -949,3 +949,58 @@ TEST(EncryptedAttributes, GdcmanonReidentifiesDeidentifierOutput)
 
   RunCommand("rm -rf " + dir);
 }
+
+
+TEST(EncryptedAttributes, TwoLayersOfProtection)
+{
+  // An instance de-identified twice: re-identification with the second
+  // recipient's key gives back the first protected instance (its own
+  // Encrypted Attributes Sequence and markers), then the first key the original.
+  const std::string path = std::string(TEST_FILES) + "/CT_small.dcm";
+  std::unique_ptr<DcmFileFormat> original = Load(path);
+  std::unique_ptr<DcmFileFormat> file = Load(path);
+  std::unique_ptr<DcmItem> layer1 = SimulateDeidentification(*file);
+  EncryptedAttributesWriter({Custodian().certificatePem}).Protect(*file->getDataset(), *layer1);
+  DcmDataset& dataset = *file->getDataset();
+  const std::string firstLayer = Encode(dataset, EXS_LittleEndianExplicit);
+
+  DcmItem layer2;
+  for (const DcmTagKey& key : { DCM_EncryptedAttributesSequence, DCM_PatientIdentityRemoved,
+                                DCM_DeidentificationMethod, DCM_SOPInstanceUID })
+  {
+    DcmElement* element = nullptr;
+    ASSERT_TRUE(dataset.findAndGetElement(key, element).good());
+    layer2.insert(static_cast<DcmElement*>(element->clone()), true);
+  }
+  delete dataset.remove(DCM_EncryptedAttributesSequence);
+  dataset.putAndInsertString(DCM_DeidentificationMethod, "second layer");
+  char uid[100];
+  dataset.putAndInsertString(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
+  EncryptedAttributesWriter({SecondRecipient().certificatePem}).Protect(dataset, layer2);
+
+  EXPECT_THROW(Reidentify(*file, RecipientPrivateKey(Custodian().keyPem)), DeidError);
+
+  Reidentify(*file, RecipientPrivateKey(SecondRecipient().keyPem));
+  EXPECT_EQ(firstLayer, Encode(dataset, EXS_LittleEndianExplicit));   // the first layer, exactly
+  OFString removed;
+  dataset.findAndGetOFString(DCM_PatientIdentityRemoved, removed);
+  EXPECT_EQ(std::string("YES"), removed.c_str());
+
+  Reidentify(*file, RecipientPrivateKey(Custodian().keyPem));
+  ExpectRestored(*original, *file, "two layers");
+}
+
+TEST(EncryptedAttributes, FileMetaElementsAreNotMovedIntoTheDataSet)
+{
+  // A foreign encrypted data set holding a file meta element.
+  DcmItem originals;
+  originals.putAndInsertString(DCM_SOPInstanceUID, "1.2.3.4");
+  originals.putAndInsertString(DCM_TransferSyntaxUID, UID_BigEndianExplicitTransferSyntax);
+  std::unique_ptr<DcmFileFormat> file = Load(std::string(TEST_FILES) + "/CT_small.dcm");
+  EncryptedAttributesWriter({Custodian().certificatePem}).Protect(*file->getDataset(), originals);
+
+  ReidentificationResult result = Reidentify(*file, RecipientPrivateKey(Custodian().keyPem));
+  EXPECT_EQ(1u, result.restoredAttributes);
+  EXPECT_FALSE(file->getDataset()->tagExists(DCM_TransferSyntaxUID));
+  EXPECT_EQ(std::string("1.2.3.4"), UidText(*file->getMetaInfo(), DCM_MediaStorageSOPInstanceUID));
+}

@@ -380,11 +380,23 @@ namespace Deid
 
     ReidentificationResult result;
 
+    // The protection is removed (as GDCM does), and E.1.2 step 3, BEFORE the
+    // originals move in: if the original instance was itself de-identified
+    // (it had its own Encrypted Attributes Sequence, Patient Identity Removed
+    // YES, a method), those original values are what is restored.
+    delete dataset.remove(DCM_EncryptedAttributesSequence);
+    dataset.putAndInsertString(DCM_PatientIdentityRemoved, "NO");
+    delete dataset.remove(DCM_DeidentificationMethod);
+    delete dataset.remove(DCM_DeidentificationMethodCodeSequence);
+
     // E.1.2 step 2: move every attribute of the item into the top-level data
-    // set, replacing the dummy values.
+    // set, replacing the dummy values. File meta elements (group 0002) have
+    // no place in a data set: the meta information describes the file as it
+    // is written now.
     for (DcmElement* element : restored)
     {
-      if (dataset.insert(element, true /* replace */).good())
+      if (element->getTag().getGroup() != 0x0002 &&
+          dataset.insert(element, true /* replace */).good())
       {
         result.restoredAttributes++;
       }
@@ -401,14 +413,6 @@ namespace Deid
     {
       file.getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID, sopInstanceUid.c_str());
     }
-
-    // E.1.2 step 3.
-    dataset.putAndInsertString(DCM_PatientIdentityRemoved, "NO");
-    delete dataset.remove(DCM_DeidentificationMethod);
-    delete dataset.remove(DCM_DeidentificationMethodCodeSequence);
-
-    // The protection is removed: the Encrypted Attributes Sequence goes too (as GDCM does).
-    delete dataset.remove(DCM_EncryptedAttributesSequence);
 
     return result;
   }

@@ -43,11 +43,14 @@ namespace Deid
   std::unique_ptr<DcmItem> DecryptModifiedAttributes(DcmItem& dataset, const RecipientPrivateKey& key);
 
   // PS3.15 E.1.2 on a whole file, all or nothing (nothing is changed if an
-  // exception is thrown): restores every attribute of the Modified
-  // Attributes Sequence item at the top level (replacing dummy values),
-  // sets Media Storage SOP Instance UID (0002,0003) to the restored SOP
-  // Instance UID, sets Patient Identity Removed (0012,0062) to NO, removes
-  // De-identification Method (0012,0063), De-identification Method Code
-  // Sequence (0012,0064) and Encrypted Attributes Sequence (0400,0500).
+  // exception is thrown): removes Encrypted Attributes Sequence (0400,0500),
+  // sets Patient Identity Removed (0012,0062) to NO, removes
+  // De-identification Method (0012,0063) and De-identification Method Code
+  // Sequence (0012,0064); then restores every attribute of the Modified
+  // Attributes Sequence item at the top level (replacing dummy values; an
+  // instance that was de-identified twice gets its first protection back),
+  // and sets Media Storage SOP Instance UID (0002,0003) to the restored SOP
+  // Instance UID. For an Implicit VR file, standard attributes encoded as UN
+  // in the encrypted data set (as gdcmanon does) get their dictionary VR.
   ReidentificationResult Reidentify(DcmFileFormat& file, const RecipientPrivateKey& key);
 }
