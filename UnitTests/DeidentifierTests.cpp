@@ -870,6 +870,22 @@ TEST(Deidentifier, FileMetaReplacedAndGroup0004Removed)
   EXPECT_EQ(std::string::npos, bytes.find("HOSPITAL_PACS"));
 }
 
+TEST(Deidentifier, DicomDirIsRefused)
+{
+  Providers p;
+  auto file = MakeFile();
+  file->getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPClassUID, UID_MediaStorageDirectoryStorage);
+  try
+  {
+    Deidentify(OptionSet(), *file, p);
+    FAIL();
+  }
+  catch (DeidError& e)
+  {
+    EXPECT_EQ(ErrorCode::NotImplemented, e.GetCode());
+  }
+}
+
 TEST(Deidentifier, RecordChanges)
 {
   Providers p;

@@ -30,7 +30,9 @@
 //    removed when nothing of its block is kept. Private sequences are removed
 //    with the Basic Profile; with RetainSafePrivate their items are processed
 //    (E.3.10) and the sequence is kept only if something is left in them.
-//  - Group 0004 is removed (E.1) unless the instance is a DICOMDIR.
+//  - Group 0004 is removed (E.1). A DICOMDIR is refused (NotImplemented):
+//    its record offsets cannot survive the changes, and E.1 asks for a new
+//    DICOMDIR "created from the de-identified DICOM Files it references".
 //  - The File Meta Information is replaced (E.1): only the SOP Class, the new
 //    SOP Instance UID and the transfer syntax are kept; DCMTK adds its
 //    implementation identification when writing. WriteDicom writes a zero
@@ -302,7 +304,6 @@ namespace Deid
     PatientKey patient_;
     std::optional<Pseudonym> pseudonym_;
     std::optional<int32_t> offsetDays_;
-    bool isDicomDir_ = false;
     size_t modifications_ = 0;
 
   public:
@@ -310,14 +311,12 @@ namespace Deid
                            DeidentificationContext& context,
                            const DeidentificationSettings& settings,
                            DeidentificationResult& result,
-                           const PatientKey& patient,
-                           bool isDicomDir) :
+                           const PatientKey& patient) :
       profile_(profile),
       context_(context),
       settings_(settings),
       result_(result),
-      patient_(patient),
-      isDicomDir_(isDicomDir)
+      patient_(patient)
     {
     }
 
@@ -688,10 +687,11 @@ namespace Deid
 
       ElementInfo info = Describe(*element, itemPath, "");
 
-      if (key.getGroup() == 0x0004 && !isDicomDir_)
+      if (key.getGroup() == 0x0004)
       {
         // E.1: "All Data Elements with a Group Number of 0004 shall be removed
         // from any SOP Instance or DICOM File other than a DICOMDIR File."
+        // (DICOMDIR files are refused in Apply.)
         Remove(parent, element, info, std::nullopt);
         return;
       }
@@ -1322,7 +1322,15 @@ namespace Deid
     result.originalSopInstanceUid = GetString(*dataset, DCM_SOPInstanceUID);
     const std::string originalMediaSopInstance = GetString(*meta, DCM_MediaStorageSOPInstanceUID);
     const std::string mediaSopClass = GetString(*meta, DCM_MediaStorageSOPClassUID);
-    const bool isDicomDir = (mediaSopClass == DICOMDIR_SOP_CLASS);
+    const bool isDicomDir = (mediaSopClass == DICOMDIR_SOP_CLASS ||
+                             GetString(*dataset, DCM_SOPClassUID) == DICOMDIR_SOP_CLASS ||
+                             dataset->tagExists(DCM_DirectoryRecordSequence, OFFalse));
+    if (isDicomDir)
+    {
+      throw DeidError(ErrorCode::NotImplemented,
+                      "DICOMDIR files are not de-identified: create a new DICOMDIR from the "
+                      "de-identified files (PS3.15 E.1)");
+    }
 
     // The attributes that the engine sets at the end: their original values.
     DcmItem addedOriginals;
@@ -1337,7 +1345,7 @@ namespace Deid
       }
     }
 
-    DeidentificationWalker walker(profile_, context, settings, result, patient, isDicomDir);
+    DeidentificationWalker walker(profile_, context, settings, result, patient);
     walker.ProcessItem(*dataset, "", true);
 
     // PS3.15 E.1: the File Meta Information is replaced with a description of
