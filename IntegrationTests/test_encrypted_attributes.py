@@ -162,6 +162,14 @@ def test_unknown_recipient_is_a_4xx(server):
     r = server.post("/instances/%s/deidentify" % instance["ID"], {"Recipients": ["custodian"], "Cipher": "RC4"},
                     check=False)
     assert 400 <= r.status_code < 500
+    # A job: refused at once, or every instance fails with the same clear reason.
+    r = server.post("/studies/%s/deidentify" % instance["ParentStudy"], {"Recipients": ["nobody"]}, check=False)
+    if r.status_code == 200:
+        job = server.wait_for_job(r.json()["ID"])
+        assert job["State"] == "Failure"
+        assert "nobody" in job["Content"]["FailedInstances"][0]["Error"]
+    else:
+        assert 400 <= r.status_code < 500 and "nobody" in r.text
     server.delete("/instances/%s" % instance["ID"])
 
 
