@@ -747,7 +747,7 @@ namespace Deid
         case ActionCode::Z:
           if (IsPatientIdentity(info.key))
           {
-            Pseudonymize(parent, element, info, "Z", chosenBy);
+            Pseudonymize(parent, info, chosenBy);
           }
           else
           {
@@ -758,7 +758,7 @@ namespace Deid
         case ActionCode::D:
           if (IsPatientIdentity(info.key))
           {
-            Pseudonymize(parent, element, info, "D", chosenBy);
+            Pseudonymize(parent, info, chosenBy);
           }
           else
           {
@@ -826,36 +826,6 @@ namespace Deid
       return created;
     }
 
-    // The VR to use when re-creating an element: its real VR, or UN if unknown.
-    static DcmEVR TargetVR(const ElementInfo& info)
-    {
-      return info.vr;
-    }
-
-    void PutString(DcmItem& parent, DcmElement* element, const ElementInfo& info, const std::string& value,
-                   const std::string& action, std::optional<Option> option)
-    {
-      DcmElement* target = element;
-      if (info.encodedUN && info.vr != EVR_UN)
-      {
-        target = CreateElement(parent, info, TargetVR(info));   // replaces (deletes) element
-      }
-
-      if (info.isString || info.vr != EVR_UN)
-      {
-        if (target->putString(value.c_str(), static_cast<Uint32>(value.size())).bad())
-        {
-          throw DeidError(ErrorCode::Internal, "Cannot set the value of " + FormatTag(info.key));
-        }
-      }
-      else
-      {
-        // Unknown VR: only used for empty values.
-        target->putUint8Array(nullptr, 0);
-      }
-      Record(info, action, option, value);
-    }
-
     void Empty(DcmItem& parent, DcmElement* element, const ElementInfo& info, std::optional<Option> option)
     {
       if (info.isSequence)
@@ -878,7 +848,7 @@ namespace Deid
         return;   // already empty
       }
 
-      CreateElement(parent, info, TargetVR(info));   // a new, empty element
+      CreateElement(parent, info, info.vr);   // a new, empty element (UN if the VR is unknown)
       Record(info, "Z", option, std::string());
     }
 
@@ -983,8 +953,8 @@ namespace Deid
 
     static constexpr size_t GetDummyBinarySizeMax = 8;
 
-    void Pseudonymize(DcmItem& parent, DcmElement* element, const ElementInfo& info,
-                      const char* action, std::optional<Option> option)
+    // PatientName / PatientID with Z or D: the pseudonym of the patient.
+    void Pseudonymize(DcmItem& parent, const ElementInfo& info, std::optional<Option> option)
     {
       const Pseudonym& pseudonym = GetPseudonym();
       const std::string& value = (info.key == DCM_PatientName) ? pseudonym.patientName : pseudonym.patientId;
@@ -993,8 +963,7 @@ namespace Deid
       {
         throw DeidError(ErrorCode::Internal, "Cannot set the pseudonym in " + FormatTag(info.key));
       }
-      (void) element;
-      Record(info, std::string(action) + " (pseudonym)", option, value);
+      Record(info, "pseudonym", option, value);
     }
 
     void ReplaceUids(DcmItem& parent, DcmElement* element, const ElementInfo& info,
