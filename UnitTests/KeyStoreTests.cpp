@@ -3,6 +3,7 @@
 #include "KeyStoreTestSupport.h"
 
 #include "Engine/DeidError.h"
+#include "KeyStore/PostgreSQLKeyStore.h"
 #include "KeyStore/SQLiteKeyStore.h"
 
 #include <algorithm>
@@ -342,6 +343,46 @@ TEST(SQLiteKeyStore, UnopenableFileThrowsStorage)
   {
     EXPECT_EQ(ErrorCode::Storage, e.GetCode());
   }
+}
+
+
+// PostgreSQL only: pooled connections dropped by the server are replaced.
+TEST(PostgreSQLKeyStore, ReconnectsAfterTheServerDropsConnections)
+{
+  const char* env = std::getenv("DEID_TEST_POSTGRES");
+  if (env == nullptr || env[0] == '\0')
+  {
+    GTEST_SKIP() << "DEID_TEST_POSTGRES is not set: PostgreSQL key store not tested";
+  }
+
+  const std::string application = "deid-reconnect-" + UniqueSuffix();
+  KeyStoreConfiguration c;
+  c.type = "PostgreSQL";
+  c.connectionString = std::string(env) + " application_name=" + application;
+  auto store = OpenKeyStore(c);
+  const std::string p = "reconnect-" + UniqueSuffix();
+  std::string secret = store->GetOrCreateProjectSecret(p);
+  store->ListProjects();   // leaves an idle pooled connection
+
+  // Another session terminates every connection of this store.
+  class Terminator : public PostgreSQLKeyStore
+  {
+  public:
+    using PostgreSQLKeyStore::PostgreSQLKeyStore;
+    size_t Terminate(const std::string& application)
+    {
+      return Execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                     { application }).size();
+    }
+  };
+  Terminator terminator(env);
+  EXPECT_GE(terminator.Terminate(application), 1u);
+
+  // The next calls work on new connections.
+  EXPECT_NO_THROW(store->ListProjects());
+  auto pseudonym = store->GetOrCreatePseudonym(p, "PatientID", "after-reconnect",
+                                               [](unsigned int a) { return "R" + std::to_string(a); });
+  EXPECT_EQ("R0", pseudonym);
 }
 
 
