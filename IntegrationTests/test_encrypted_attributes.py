@@ -143,6 +143,13 @@ def test_deidentify_with_recipient_adds_encrypted_attributes(server):
     assert str(original.PatientName).encode() not in data
 
 
+def test_recipients_route(server):
+    recipients = server.get_json("/deidentification/recipients")
+    assert recipients["Configured"] == ["auditor", "custodian"]
+    assert recipients["Ciphers"] == ["AES256", "AES128", "TripleDES"]
+    assert "BEGIN" not in str(recipients)
+
+
 def test_without_recipients_there_is_no_sequence(server):
     data = deidentify_file(server, CT, {})
     assert "EncryptedAttributesSequence" not in pydicom.dcmread(io.BytesIO(data))

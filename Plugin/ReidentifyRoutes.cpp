@@ -3,6 +3,8 @@
 #include "CallerContext.h"
 #include "Configuration.h"
 #include "DeidentificationEvents.h"
+#include "EncryptionRecipients.h"
+#include "KeyStoreService.h"
 #include "OrthancApi.h"
 #include "ResourceLevel.h"
 
@@ -642,8 +644,33 @@ namespace Deid
   }
 
 
+  // GET /deidentification/recipients: the names of the recipients that a
+  // request may name (configured, and certificates of the key store).
+  static void ListRecipients(RestAnswer& answer, const RestRequest& /* request */)
+  {
+    Json::Value result(Json::objectValue);
+    result["Configured"] = EncryptionRecipients::List();
+    Json::Value stored(Json::arrayValue);
+    if (KeyStoreService::IsInitialized())
+    {
+      for (const std::string& name : KeyStoreService::Get().GetStore().ListCertificates())
+      {
+        stored.append(name);
+      }
+    }
+    result["KeyStore"] = stored;
+    result["Ciphers"] = Json::Value(Json::arrayValue);
+    result["Ciphers"].append(ToString(ContentCipher::AES256));   // the default
+    result["Ciphers"].append(ToString(ContentCipher::AES128));
+    result["Ciphers"].append(ToString(ContentCipher::TripleDES));
+    answer.AnswerJson(result);
+  }
+
+
   void RegisterReidentifyRoutes(const Json::Value& section)
   {
+    RegisterRoute("/deidentification/recipients", OrthancPluginHttpMethod_Get, ListRecipients);
+
     if (section.isMember("EnableReidentification") && !section["EnableReidentification"].isBool())
     {
       throw ConfigurationError("Deidentification.EnableReidentification must be true or false");

@@ -7,6 +7,8 @@
 //                                          -> an Orthanc job storing the restored copies
 //                                             ("Synchronous": true runs it in the request)
 //   POST /tools/reidentify                 -> body: a DICOM file; answers the restored file
+//   GET /deidentification/recipients       -> {"Configured": [...], "KeyStore": [...], "Ciphers": [...]}
+//                                             (names only; registered even if re-identification is disabled)
 //
 // The private key (PEM, RSA) comes with each request, in this order:
 //   1. JSON body { "PrivateKey": "-----BEGIN PRIVATE KEY-----\n...", "Password": "optional" }
