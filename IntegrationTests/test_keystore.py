@@ -369,3 +369,22 @@ def test_two_orthanc_nodes_sharing_postgresql_give_one_pseudonym(node):
         study = upload(node3, make_instance(patients[0], "20240101"))
         tags = study_tags(node3, deidentify_study(node3, study, Project=project))
         assert tags["PatientID"] == pseudonyms[0]
+
+
+# --- Configuration errors stop the plugin with a clear message ----------------
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"KeyStore": {"Type": "Oracle"}}, "KeyStore.Type"),
+    ({"KeyStore": {"Type": "PostgreSQL"}}, "ConnectionString"),
+    ({"KeyStore": {"MasterKeyFile": "/nonexistent/master.key"}}, "MasterKeyFile"),
+    ({"Pseudonym": {"Digits": 0}}, "Digits"),
+    ({"Projects": {"trial": {"UidRoot": "1.02.3"}}}, "UidRoot"),
+    ({"DateOffsetRange": [0, 0]}, "date offset range"),
+    ({"Profiles": {"p": {"Options": [], "Project": "missing"}}}, "Profiles.p.Project"),
+    ({"EnableMappingLookup": "yes"}, "EnableMappingLookup"),
+])
+def test_bad_key_store_configuration_is_refused(start_orthanc, section, message):
+    server = start_orthanc({"Deidentification": section}, name="badkeystore", expect_failure=True)
+    assert server.returncode != 0
+    assert message in server.read_log()
