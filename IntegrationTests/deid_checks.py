@@ -178,6 +178,10 @@ def classify(ds, options=()):
         for elem in dataset:
             name = "%s%s" % (where, elem.keyword or str(elem.tag))
             action = t.action(elem.tag, options)
+            if action == REMOVE and elem.VR == "SQ" and t.basic_code(elem.tag) == "X/Z/U*":
+                # U* (Table E.1-1a): a sequence of references is kept, the
+                # UIDs inside are replaced (their own rows say U).
+                action = KEEP
             if action == REMOVE:
                 collect_all(elem, name, forbid)
             elif action == CLEAN:
@@ -245,12 +249,11 @@ def uid_pairs(source, output, options=()):
 
 
 def _normalize(line):
-    line = re.sub(r"<[^>]*>", "<>", line)
+    """Keeps the message and the attribute/module names, drops the values."""
+    line = re.sub(r"= <[^>]*>", "= <>", line)          # values: "UI [1] = <0>"
     line = re.sub(r"\"[^\"]*\"", '""', line)
-    line = re.sub(r"'[^']*'", "''", line)
-    line = re.sub(r"=\s*\S+", "=", line)
-    line = re.sub(r"\[\d+\]", "[]", line)
-    line = re.sub(r"\d+", "N", line)
+    line = re.sub(r"\b\d[\d.]*\b", "N", line)           # UIDs, numbers, counts
+    line = re.sub(r"\s+", " ", line)
     return line.strip()
 
 
@@ -259,4 +262,7 @@ def dciodvfy_errors(path):
     result = subprocess.run(["dciodvfy", path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             timeout=120)
     text = result.stdout.decode("utf-8", "replace")
-    return {_normalize(line) for line in text.splitlines() if line.startswith("Error")}
+    errors = {_normalize(line) for line in text.splitlines() if line.startswith("Error")}
+    if result.returncode < 0:
+        errors.add("dciodvfy Aborted (signal %d)" % -result.returncode)
+    return errors

@@ -6,6 +6,8 @@
 
 #include "Engine/DeidError.h"
 
+#include <chrono>
+
 namespace Deid
 {
   using namespace OrthancApi;
@@ -57,8 +59,12 @@ namespace Deid
 
   void DeidentificationOperation::SetJobId(const std::string& jobId)
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    jobId_ = jobId;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      jobId_ = jobId;
+      waitForJobId_ = false;
+    }
+    jobIdSet_.notify_all();
   }
 
 
@@ -66,7 +72,12 @@ namespace Deid
   {
     Instance* instance = nullptr;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::unique_lock<std::mutex> lock(mutex_);
+
+      // The job may start before OrthancPluginSubmitJob() has returned its ID,
+      // which the copies record (JobMetadata).
+      jobIdSet_.wait_for(lock, std::chrono::seconds(10), [this] { return !waitForJobId_; });
+
       while (next_ < instances_.size() && instances_[next_].state != State::Pending)
       {
         next_++;
@@ -91,6 +102,7 @@ namespace Deid
     const std::string label = "instance " + instance.sourceId;
     std::string error;
     std::string newId;
+    bool alreadyStored = false;
     Json::Value stored;
 
     try
@@ -118,6 +130,7 @@ namespace Deid
                         "Orthanc refused to store the de-identified copy of " + label);
       }
       newId = stored["ID"].asString();
+      alreadyStored = (stored["Status"].isString() && stored["Status"].asString() == "AlreadyStored");
 
       if (newId == instance.sourceId)
       {
@@ -158,6 +171,7 @@ namespace Deid
     {
       instance.state = State::Done;
       instance.newId = newId;
+      instance.alreadyStored = alreadyStored;
       instance.error.clear();
 
       const ResourceLevel& l = ResourceLevel::FromName(level_);
@@ -198,7 +212,35 @@ namespace Deid
       // Only now that every copy is stored (PS3.15 leaves this to the
       // application; we never lose data on a partial failure).
       const ResourceLevel& l = ResourceLevel::FromName(level_);
-      if (RestDelete(l.GetUri(sourceId_), true))
+
+      // The copies may share the source's Orthanc resource (e.g. a patient
+      // without Patient ID keeps an empty one): then delete instance by
+      // instance, never the resource that holds the copies.
+      bool shared;
+      std::vector<std::string> sources;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        shared = (newResources_.count(sourceId_) > 0 || newPatients_.count(sourceId_) > 0);
+        for (const Instance& i : instances_)
+        {
+          sources.push_back(i.sourceId);
+        }
+      }
+
+      bool deleted = true;
+      if (shared)
+      {
+        for (const std::string& id : sources)
+        {
+          deleted = RestDelete("/instances/" + id, true) && deleted;
+        }
+      }
+      else
+      {
+        deleted = RestDelete(l.GetUri(sourceId_), true);
+      }
+
+      if (deleted)
       {
         std::lock_guard<std::mutex> lock(mutex_);
         sourceDeleted_ = true;
@@ -301,12 +343,17 @@ namespace Deid
     content["InstancesCount"] = static_cast<Json::UInt64>(instances_.size());
 
     size_t done = 0;
+    size_t alreadyStored = 0;
     Json::Value failed(Json::arrayValue);
     for (const Instance& i : instances_)
     {
       if (i.state == State::Done)
       {
         done++;
+        if (i.alreadyStored)
+        {
+          alreadyStored++;
+        }
       }
       else if (i.state == State::Failed)
       {
@@ -317,6 +364,9 @@ namespace Deid
       }
     }
     content["DeidentifiedInstancesCount"] = static_cast<Json::UInt64>(done);
+    // Copies that Orthanc already held (same identifiers): the stored file is
+    // the earlier one (Orthanc's "OverwriteInstances" decides).
+    content["AlreadyStoredInstancesCount"] = static_cast<Json::UInt64>(alreadyStored);
     content["FailedInstancesCount"] = static_cast<Json::UInt64>(failed.size());
     content["FailedInstances"] = failed;
 
@@ -466,6 +516,10 @@ namespace Deid
     std::shared_ptr<DeidentificationOperation> shared(std::move(operation));
     std::unique_ptr<JobHolder> holder(new JobHolder);
     holder->operation = shared;
+    {
+      std::lock_guard<std::mutex> lock(shared->mutex_);
+      shared->waitForJobId_ = true;
+    }
 
     OrthancPluginJob* job = OrthancPluginCreateJob(
       GetContext(), holder.get(), JobFinalize, JOB_TYPE, JobGetProgress, JobGetContent,
@@ -480,6 +534,7 @@ namespace Deid
     if (id.IsNull())
     {
       // Orthanc has freed the job (and called JobFinalize) on failure.
+      shared->SetJobId("");
       throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot submit the de-identification job");
     }
     shared->SetJobId(id.ToString());   // the job may already run: SetJobId is locked

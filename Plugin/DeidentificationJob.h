@@ -14,6 +14,7 @@
 
 #include <json/value.h>
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -68,9 +69,12 @@ namespace Deid
       State state = State::Pending;
       std::string newId;
       std::string error;
+      bool alreadyStored = false;   // Orthanc had the copy already (deterministic keyed providers)
     };
 
     mutable std::mutex mutex_;
+    std::condition_variable jobIdSet_;
+    bool waitForJobId_ = false;   // submitted as a job: the first step waits for its ID
     DeidentificationRequest request_;
     OperationDescription description_;
     std::string level_;
