@@ -1004,3 +1004,53 @@ TEST(EncryptedAttributes, FileMetaElementsAreNotMovedIntoTheDataSet)
   EXPECT_FALSE(file->getDataset()->tagExists(DCM_TransferSyntaxUID));
   EXPECT_EQ(std::string("1.2.3.4"), UidText(*file->getMetaInfo(), DCM_MediaStorageSOPInstanceUID));
 }
+
+TEST(EncryptedAttributes, CorruptionNeverRestoresWrongValues)
+{
+  // CMS EnvelopedData with CBC has no integrity protection: a flipped byte
+  // in the ciphertext garbles one block of the plaintext. The SHA-256 digest
+  // in the Encrypted Attributes Data Set turns that into an error. Whatever
+  // byte is flipped, re-identification fails or restores the exact original.
+  auto files = ProtectSample({Custodian().certificatePem});
+  DcmDataset& dataset = *files.second->getDataset();
+  const std::string der = GetEncryptedContent(dataset);
+  const std::string expected = Encode(*files.first->getDataset(), EXS_LittleEndianExplicit);
+  RecipientPrivateKey key(Custodian().keyPem);
+
+  size_t errors = 0, exact = 0;
+  for (size_t position = 0; position < der.size(); position += 3)
+  {
+    std::unique_ptr<DcmFileFormat> copy(new DcmFileFormat(*files.second));
+    std::string corrupted = der;
+    corrupted[position] ^= 0x40;
+    SetEncryptedContent(*copy->getDataset(), corrupted);
+    try
+    {
+      Reidentify(*copy, key);
+      // Accepted: only if the values are the original ones.
+      DcmDataset& restored = *copy->getDataset();
+      delete restored.remove(DCM_PatientIdentityRemoved);
+      DcmDataset original(*files.first->getDataset());
+      delete original.remove(DCM_PatientIdentityRemoved);
+      ASSERT_EQ(Encode(original, EXS_LittleEndianExplicit), Encode(restored, EXS_LittleEndianExplicit))
+        << "byte " << position << " of the Encrypted Content was flipped and wrong values were restored";
+      exact++;
+    }
+    catch (DeidError& e)
+    {
+      EXPECT_TRUE(e.GetCode() == ErrorCode::Crypto || e.GetCode() == ErrorCode::BadInput);
+      errors++;
+    }
+  }
+  EXPECT_GT(errors, 10 * exact);
+
+  // The digest is there, and checked.
+  const std::string plain = EncryptedAttributesWriter::EncodeEncryptedAttributesDataSet(
+    *DecryptModifiedAttributes(dataset, key));
+  EXPECT_EQ(ContentDigest::Verified, CheckContentDigest(plain));
+  std::string altered = plain;
+  altered[40] ^= 0x01;
+  EXPECT_EQ(ContentDigest::Mismatch, CheckContentDigest(altered));
+  EXPECT_EQ(ContentDigest::Absent, CheckContentDigest(EncryptedAttributesWriter::EncodeModifiedAttributes(
+    *DecryptModifiedAttributes(dataset, key))));
+}

@@ -52,6 +52,68 @@ namespace Deid
       throw DeidError(ErrorCode::Internal, "Unknown content cipher");
     }
 
+    // Explicit VR Little Endian, undefined lengths for sequences and items (as GDCM).
+    std::string EncodeDataset(DcmDataset& dataset)
+    {
+      const E_TransferSyntax xfer = EXS_LittleEndianExplicit;
+      std::string result;
+      std::vector<char> buffer(64 * 1024);
+      DcmOutputBufferStream stream(buffer.data(), buffer.size());
+
+      dataset.transferInit();
+      OFCondition cond;
+      do
+      {
+        cond = dataset.write(stream, xfer, EET_UndefinedLength, nullptr);
+        void* data = nullptr;
+        offile_off_t length = 0;
+        stream.flushBuffer(data, length);
+        if (length > 0)
+        {
+          result.append(static_cast<const char*>(data), static_cast<size_t>(length));
+        }
+      }
+      while (cond == EC_StreamNotifyClient);
+      dataset.transferEnd();
+
+      if (!cond.good())
+      {
+        // Names the condition only; never values.
+        throw DeidError(ErrorCode::BadInput, std::string("Cannot encode the original attributes in "
+                        "Explicit VR Little Endian: ") + cond.text());
+      }
+      return result;
+    }
+
+    std::string Sha256(const std::string& data)
+    {
+      unsigned char digest[EVP_MAX_MD_SIZE];
+      unsigned int length = 0;
+      if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+      {
+        throw DeidError(ErrorCode::Crypto, "SHA-256 failed");
+      }
+      return std::string(reinterpret_cast<const char*>(digest), length);
+    }
+
+    const char* const DIGEST_CREATOR = "OrthancDeidentification 1";
+    const Uint16 DIGEST_GROUP = 0x0401;
+
+    // The private block (0401,0010) + (0401,1001) OB: the SHA-256 of "content".
+    std::string EncodeDigestTrailer(const std::string& content)
+    {
+      const std::string digest = Sha256(content);
+      DcmDataset trailer;
+      if (!trailer.putAndInsertString(DcmTag(DIGEST_GROUP, 0x0010, EVR_LO), DIGEST_CREATOR).good() ||
+          !trailer.putAndInsertUint8Array(DcmTag(DIGEST_GROUP, 0x1001, EVR_OB),
+                                          reinterpret_cast<const Uint8*>(digest.data()),
+                                          static_cast<unsigned long>(digest.size())).good())
+      {
+        throw DeidError(ErrorCode::Internal, "Cannot build the digest of the Encrypted Attributes Data Set");
+      }
+      return EncodeDataset(trailer);
+    }
+
     std::string OpenSslErrors()
     {
       std::string s;
@@ -184,7 +246,7 @@ namespace Deid
   std::string EncryptedAttributesWriter::EncodeModifiedAttributes(const DcmItem& originals)
   {
     // The Encrypted Attributes Data Set: Modified Attributes Sequence with a
-    // single item (PS3.3 C.12.1.1.4.1), encoded as GDCM does.
+    // single item (PS3.15 E.1.1 step 1), encoded as GDCM does.
     DcmDataset dataset;
     std::unique_ptr<DcmSequenceOfItems> sequence(new DcmSequenceOfItems(DCM_ModifiedAttributesSequence));
     std::unique_ptr<DcmItem> item(static_cast<DcmItem*>(originals.clone()));
@@ -200,36 +262,32 @@ namespace Deid
     }
     sequence.release();
 
-    const E_TransferSyntax xfer = EXS_LittleEndianExplicit;
-    std::string result;
-    std::vector<char> buffer(64 * 1024);
-    DcmOutputBufferStream stream(buffer.data(), buffer.size());
+    return EncodeDataset(dataset);
+  }
 
-    dataset.transferInit();
-    OFCondition cond;
-    do
+  std::string EncryptedAttributesWriter::EncodeEncryptedAttributesDataSet(const DcmItem& originals)
+  {
+    const std::string modified = EncodeModifiedAttributes(originals);
+    return modified + EncodeDigestTrailer(modified);
+  }
+
+
+  ContentDigest CheckContentDigest(const std::string& content)
+  {
+    const size_t trailerSize = EncodeDigestTrailer(std::string()).size();   // fixed size
+    if (content.size() > trailerSize)
     {
-      cond = dataset.write(stream, xfer, EET_UndefinedLength, nullptr);
-      void* data = nullptr;
-      offile_off_t length = 0;
-      stream.flushBuffer(data, length);
-      if (length > 0)
+      const std::string modified = content.substr(0, content.size() - trailerSize);
+      if (content.compare(content.size() - trailerSize, trailerSize, EncodeDigestTrailer(modified)) == 0)
       {
-        result.append(static_cast<const char*>(data), static_cast<size_t>(length));
+        return ContentDigest::Verified;
       }
     }
-    while (cond == EC_StreamNotifyClient);
-    dataset.transferEnd();
 
-    if (!cond.good())
-    {
-      // Names the condition only; never values.
-      throw DeidError(ErrorCode::BadInput, std::string("Cannot encode the original attributes in "
-                      "Explicit VR Little Endian: ") + cond.text());
-    }
-
-    return result;
+    // Our private creator without a matching digest: the content was altered.
+    return (content.find(DIGEST_CREATOR) != std::string::npos ? ContentDigest::Mismatch : ContentDigest::Absent);
   }
+
 
   std::string EncryptedAttributesWriter::Encrypt(const std::string& content) const
   {
@@ -283,7 +341,7 @@ namespace Deid
       }
     }
 
-    const std::string encrypted = Encrypt(EncodeModifiedAttributes(*copy));
+    const std::string encrypted = Encrypt(EncodeEncryptedAttributesDataSet(*copy));
 
     std::unique_ptr<DcmItem> item(new DcmItem);
     if (!item->putAndInsertString(DCM_EncryptedContentTransferSyntaxUID, ENCRYPTED_CONTENT_TRANSFER_SYNTAX).good() ||

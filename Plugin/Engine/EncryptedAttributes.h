@@ -34,6 +34,17 @@ namespace Deid
   // (Explicit VR Little Endian, as GDCM).
   extern const char* const ENCRYPTED_CONTENT_TRANSFER_SYNTAX;
 
+  enum class ContentDigest
+  {
+    Verified,   // our digest is present and matches
+    Absent,     // no digest (made by another implementation, e.g. gdcmanon -e)
+    Mismatch    // our digest is present and does not match: corrupted content
+  };
+
+  // Checks the digest of a decrypted Encrypted Attributes Data Set made by
+  // EncodeEncryptedAttributesDataSet().
+  ContentDigest CheckContentDigest(const std::string& content);
+
   // The set of recipients of the Encrypted Attributes Data Set. Parses the
   // certificates once; immutable afterwards, so one instance can be shared by
   // many threads (e.g. a job de-identifying several instances at once).
@@ -58,6 +69,15 @@ namespace Deid
     // Modified Attributes Sequence with one item holding a copy of
     // "originals"), in Explicit VR Little Endian with undefined lengths.
     static std::string EncodeModifiedAttributes(const DcmItem& originals);
+
+    // What Protect() encrypts: EncodeModifiedAttributes() followed by a
+    // private block (0401,0010) "OrthancDeidentification 1" with
+    // (0401,1001) OB = SHA-256 of the Modified Attributes Sequence encoding.
+    // CMS EnvelopedData with CBC (RFC 3370, RFC 3565, as PS3.15 requires)
+    // has no integrity protection: the digest lets our re-identifier refuse
+    // corrupted content instead of restoring wrong values. Readers that only
+    // take the Modified Attributes Sequence (gdcmanon -d, E.1.2) ignore it.
+    static std::string EncodeEncryptedAttributesDataSet(const DcmItem& originals);
 
     // CMS EnvelopedData (DER) of "content" for all recipients.
     std::string Encrypt(const std::string& content) const;

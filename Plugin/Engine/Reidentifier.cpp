@@ -2,6 +2,7 @@
 #include "Reidentifier.h"
 
 #include "DeidError.h"
+#include "EncryptedAttributes.h"
 
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -319,7 +320,13 @@ namespace Deid
         else
         {
           const std::string plain = Decrypt(content, contentSize, pkey, reason);
-          if (reason.empty())
+          if (reason.empty() && CheckContentDigest(plain) == ContentDigest::Mismatch)
+          {
+            // CBC has no integrity: without this, a corrupted block would
+            // restore wrong values (see EncodeEncryptedAttributesDataSet).
+            reason = "the decrypted content does not match its SHA-256 digest (corrupted Encrypted Content)";
+          }
+          else if (reason.empty())
           {
             decrypted = true;
             std::unique_ptr<DcmItem> modified = Decode(plain, ts, reason);
