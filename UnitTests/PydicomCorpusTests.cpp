@@ -13,12 +13,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 
 using namespace Deid;
@@ -501,4 +503,66 @@ TEST(PydicomCorpusSummary, UnreadableFilesAreListed)
 
   // Most of the corpus must be processed, or the test proves nothing.
   EXPECT_GT(files.size() - unreadable.size(), files.size() / 2);
+}
+
+// Randomly corrupted files: DeidError or a de-identified output, never a crash.
+TEST(PydicomCorpusSummary, CorruptedFilesNeverCrash)
+{
+  std::vector<std::string> files = ListCorpus();
+  if (files.empty())
+  {
+    GTEST_SKIP() << "pydicom test files not installed";
+  }
+
+  auto profile = MakeProfile(OptionSet{ Option::RetainSafePrivate, Option::RetainLongitudinalModifiedDates });
+  Deidentifier deid(*profile);
+  // DEID_FUZZ_ROUNDS / DEID_FUZZ_SEED: a longer run by hand.
+  const char* roundsEnv = std::getenv("DEID_FUZZ_ROUNDS");
+  const char* seedEnv = std::getenv("DEID_FUZZ_SEED");
+  const int rounds = roundsEnv ? std::atoi(roundsEnv) : 20;
+  std::mt19937 random(seedEnv ? static_cast<unsigned>(std::atoi(seedEnv)) : 7u);
+  size_t processed = 0;
+  size_t rejected = 0;
+
+  for (const std::string& name : files)
+  {
+    const std::string input = ReadAll(std::string(CORPUS) + "/" + name);
+    if (input.size() < 256 || input.size() > 300000)
+    {
+      continue;
+    }
+
+    for (int round = 0; round < rounds; round++)
+    {
+      std::string corrupted = input;
+      const int flips = 1 + static_cast<int>(random() % 8);
+      for (int i = 0; i < flips; i++)
+      {
+        // Mostly in the header, where the structure is.
+        size_t limit = std::min<size_t>(corrupted.size(), (random() % 4 == 0) ? corrupted.size() : 2048);
+        corrupted[random() % limit] = static_cast<char>(random());
+      }
+
+      try
+      {
+        auto file = ParseDicom(corrupted.data(), corrupted.size());
+        Providers p(12);
+        DeidentificationSettings settings;
+        settings.recordChanges = true;
+        settings.collectOriginals = true;
+        deid.Apply(*file, p.context, settings);
+        std::string output = WriteDicom(*file);
+        ParseDicom(output.data(), output.size());
+        processed++;
+      }
+      catch (DeidError&)
+      {
+        rejected++;
+      }
+    }
+  }
+
+  std::cout << "[ corpus   ] corrupted files: " << processed << " de-identified, " << rejected
+            << " rejected with DeidError" << std::endl;
+  EXPECT_GT(processed + rejected, 0u);
 }

@@ -1256,247 +1256,275 @@ namespace Deid
   }
 
 
-  DeidentificationResult Deidentifier::Apply(DcmFileFormat& file,
-                                             DeidentificationContext& context,
-                                             const DeidentificationSettings& settings) const
+  namespace
   {
-    if (context.uids == nullptr || context.pseudonyms == nullptr || context.textCleaner == nullptr)
+    DeidentificationResult ApplyProfile(const Profile& profile_,
+                                        DcmFileFormat& file,
+                                        DeidentificationContext& context,
+                                        const DeidentificationSettings& settings)
     {
-      throw DeidError(ErrorCode::Internal, "Incomplete de-identification context");
-    }
-    if (profile_.GetOptions().Has(Option::RetainLongitudinalModifiedDates) && context.dateOffsets == nullptr)
-    {
-      throw DeidError(ErrorCode::Internal, "RetainLongitudinalModifiedDates needs a date offset provider");
-    }
-
-    DcmDataset* dataset = file.getDataset();
-    DcmMetaInfo* meta = file.getMetaInfo();
-    if (dataset == nullptr || meta == nullptr)
-    {
-      throw DeidError(ErrorCode::BadInput, "No data set");
-    }
-
-    DeidentificationResult result;
-    if (settings.collectOriginals)
-    {
-      result.modifiedAttributes.reset(new DcmItem);
-    }
-
-    // The patient, from the ORIGINAL values (pseudonyms, date offsets).
-    PatientKey patient;
-    patient.patientId = GetString(*dataset, DCM_PatientID);
-    patient.issuerOfPatientId = GetString(*dataset, DCM_IssuerOfPatientID);
-    patient.patientName = GetString(*dataset, DCM_PatientName);
-
-    result.originalSopInstanceUid = GetString(*dataset, DCM_SOPInstanceUID);
-    const std::string originalMediaSopInstance = GetString(*meta, DCM_MediaStorageSOPInstanceUID);
-    const std::string mediaSopClass = GetString(*meta, DCM_MediaStorageSOPClassUID);
-    const bool isDicomDir = (mediaSopClass == DICOMDIR_SOP_CLASS ||
-                             GetString(*dataset, DCM_SOPClassUID) == DICOMDIR_SOP_CLASS ||
-                             dataset->tagExists(DCM_DirectoryRecordSequence, OFFalse));
-    if (isDicomDir)
-    {
-      throw DeidError(ErrorCode::NotImplemented,
-                      "DICOMDIR files are not de-identified: create a new DICOMDIR from the "
-                      "de-identified files (PS3.15 E.1)");
-    }
-
-    // The attributes that the engine sets at the end: their original values.
-    DcmItem addedOriginals;
-    const DcmTagKey added[] = { DCM_PatientIdentityRemoved, DCM_DeidentificationMethod,
-                                DCM_DeidentificationMethodCodeSequence,
-                                DCM_LongitudinalTemporalInformationModified };
-    if (settings.collectOriginals)
-    {
-      for (const DcmTagKey& key : added)
+      if (context.uids == nullptr || context.pseudonyms == nullptr || context.textCleaner == nullptr)
       {
-        SnapshotIfPresent(*dataset, key, addedOriginals);
+        throw DeidError(ErrorCode::Internal, "Incomplete de-identification context");
       }
-    }
-
-    DeidentificationWalker walker(profile_, context, settings, result, patient);
-    walker.ProcessItem(*dataset, "", true);
-
-    // PS3.15 E.1: the File Meta Information is replaced with a description of
-    // the de-identifying application; the SOP Instance UID follows the data set.
-    {
-      std::string sopInstance = GetString(*dataset, DCM_SOPInstanceUID);
-      if (sopInstance.empty() && !originalMediaSopInstance.empty())
+      if (profile_.GetOptions().Has(Option::RetainLongitudinalModifiedDates) && context.dateOffsets == nullptr)
       {
-        ResolvedAction r = profile_.Resolve(DCM_MediaStorageSOPInstanceUID);
-        sopInstance = (r.action == ActionCode::K) ? originalMediaSopInstance :
-          context.uids->MapUid(originalMediaSopInstance);
-      }
-      const std::string transferSyntax = GetString(*meta, DCM_TransferSyntaxUID);
-
-      for (unsigned long i = meta->card(); i > 0; i--)
-      {
-        DcmElement* element = meta->getElement(i - 1);
-        const DcmTagKey key = element->getTag();
-        if (key == DCM_FileMetaInformationGroupLength ||
-            key == DCM_FileMetaInformationVersion ||
-            key == DCM_MediaStorageSOPClassUID ||
-            key == DCM_MediaStorageSOPInstanceUID ||
-            key == DCM_TransferSyntaxUID)
-        {
-          continue;
-        }
-
-        if (settings.recordChanges)
-        {
-          ElementChange change;
-          char tag[16];
-          snprintf(tag, sizeof(tag), "(%04X,%04X)", key.getGroup(), key.getElement());
-          change.tag = tag;
-          change.name = DcmTag(key).getTagName();
-          change.action = "X";
-          OFString value;
-          if (element->isLeaf() && element->getOFStringArray(value).good())
-          {
-            change.before = std::string(value.c_str(), value.length());
-          }
-          result.changes.push_back(change);
-        }
-        delete meta->remove(element);
+        throw DeidError(ErrorCode::Internal, "RetainLongitudinalModifiedDates needs a date offset provider");
       }
 
-      if (!sopInstance.empty())
+      DcmDataset* dataset = file.getDataset();
+      DcmMetaInfo* meta = file.getMetaInfo();
+      if (dataset == nullptr || meta == nullptr)
       {
-        if (sopInstance != originalMediaSopInstance && settings.recordChanges)
-        {
-          ElementChange change;
-          change.tag = "(0002,0003)";
-          change.name = "MediaStorageSOPInstanceUID";
-          change.action = "U";
-          if (!originalMediaSopInstance.empty())
-          {
-            change.before = originalMediaSopInstance;
-          }
-          change.after = sopInstance;
-          result.changes.push_back(change);
-        }
-        meta->putAndInsertString(DCM_MediaStorageSOPInstanceUID, sopInstance.c_str());
-      }
-      if (!transferSyntax.empty())
-      {
-        meta->putAndInsertString(DCM_TransferSyntaxUID, transferSyntax.c_str());
-      }
-    }
-
-    // PS3.15 E.1: Patient Identity Removed, De-identification Method (Code
-    // Sequence, CID 7050); E.3.6: Longitudinal Temporal Information Modified.
-    {
-      DcmItem before;
-      for (const DcmTagKey& key : added)
-      {
-        SnapshotIfPresent(*dataset, key, before);
+        throw DeidError(ErrorCode::BadInput, "No data set");
       }
 
-      dataset->putAndInsertString(DCM_PatientIdentityRemoved, "YES");
-
-      // LO, VM 1-n: one value per part, so that no value exceeds 64 characters.
-      std::string description = profile_.GetMethodDescription();
-      std::string values;
-      size_t start = 0;
-      for (;;)
+      DeidentificationResult result;
+      if (settings.collectOriginals)
       {
-        size_t pos = description.find("; ", start);
-        values += description.substr(start, pos == std::string::npos ? std::string::npos : pos - start);
-        if (pos == std::string::npos)
-        {
-          break;
-        }
-        values += '\\';
-        start = pos + 2;
-      }
-      dataset->putAndInsertString(DCM_DeidentificationMethod, values.c_str());
-
-      dataset->findAndDeleteElement(DCM_DeidentificationMethodCodeSequence, OFFalse, OFFalse);
-      for (const MethodCode& code : profile_.GetMethodCodes())
-      {
-        DcmItem* item = new DcmItem;
-        item->putAndInsertString(DCM_CodeValue, code.codeValue.c_str());
-        item->putAndInsertString(DCM_CodingSchemeDesignator, code.codingSchemeDesignator.c_str());
-        item->putAndInsertString(DCM_CodeMeaning, code.codeMeaning.c_str());
-        if (dataset->insertSequenceItem(DCM_DeidentificationMethodCodeSequence, item).bad())
-        {
-          delete item;
-          throw DeidError(ErrorCode::Internal, "Cannot add De-identification Method Code Sequence");
-        }
+        result.modifiedAttributes.reset(new DcmItem);
       }
 
-      if (profile_.GetOptions().Has(Option::RetainLongitudinalModifiedDates))
+      // The patient, from the ORIGINAL values (pseudonyms, date offsets).
+      PatientKey patient;
+      patient.patientId = GetString(*dataset, DCM_PatientID);
+      patient.issuerOfPatientId = GetString(*dataset, DCM_IssuerOfPatientID);
+      patient.patientName = GetString(*dataset, DCM_PatientName);
+
+      result.originalSopInstanceUid = GetString(*dataset, DCM_SOPInstanceUID);
+      const std::string originalMediaSopInstance = GetString(*meta, DCM_MediaStorageSOPInstanceUID);
+      const std::string mediaSopClass = GetString(*meta, DCM_MediaStorageSOPClassUID);
+      const bool isDicomDir = (mediaSopClass == DICOMDIR_SOP_CLASS ||
+                               GetString(*dataset, DCM_SOPClassUID) == DICOMDIR_SOP_CLASS ||
+                               dataset->tagExists(DCM_DirectoryRecordSequence, OFFalse));
+      if (isDicomDir)
       {
-        dataset->putAndInsertString(DCM_LongitudinalTemporalInformationModified, "MODIFIED");
-      }
-      else if (profile_.GetOptions().Has(Option::RetainLongitudinalFullDates))
-      {
-        dataset->putAndInsertString(DCM_LongitudinalTemporalInformationModified, "UNMODIFIED");
-      }
-      else if (dataset->tagExists(DCM_LongitudinalTemporalInformationModified, OFFalse))
-      {
-        // PS3.3 C.12.1: the Basic Profile removes dates; an earlier
-        // "UNMODIFIED" would no longer be true.
-        dataset->putAndInsertString(DCM_LongitudinalTemporalInformationModified, "REMOVED");
+        throw DeidError(ErrorCode::NotImplemented,
+                        "DICOMDIR files are not de-identified: create a new DICOMDIR from the "
+                        "de-identified files (PS3.15 E.1)");
       }
 
-      if (settings.recordChanges)
+      // The attributes that the engine sets at the end: their original values.
+      DcmItem addedOriginals;
+      const DcmTagKey added[] = { DCM_PatientIdentityRemoved, DCM_DeidentificationMethod,
+                                  DCM_DeidentificationMethodCodeSequence,
+                                  DCM_LongitudinalTemporalInformationModified };
+      if (settings.collectOriginals)
       {
         for (const DcmTagKey& key : added)
         {
-          DcmElement* element = nullptr;
-          if (dataset->findAndGetElement(key, element, OFFalse).good() && element != nullptr)
+          SnapshotIfPresent(*dataset, key, addedOriginals);
+        }
+      }
+
+      DeidentificationWalker walker(profile_, context, settings, result, patient);
+      walker.ProcessItem(*dataset, "", true);
+
+      // PS3.15 E.1: the File Meta Information is replaced with a description of
+      // the de-identifying application; the SOP Instance UID follows the data set.
+      {
+        std::string sopInstance = GetString(*dataset, DCM_SOPInstanceUID);
+        if (sopInstance.empty() && !originalMediaSopInstance.empty())
+        {
+          ResolvedAction r = profile_.Resolve(DCM_MediaStorageSOPInstanceUID);
+          sopInstance = (r.action == ActionCode::K) ? originalMediaSopInstance :
+            context.uids->MapUid(originalMediaSopInstance);
+        }
+        const std::string transferSyntax = GetString(*meta, DCM_TransferSyntaxUID);
+
+        for (unsigned long i = meta->card(); i > 0; i--)
+        {
+          DcmElement* element = meta->getElement(i - 1);
+          const DcmTagKey key = element->getTag();
+          if (key == DCM_FileMetaInformationGroupLength ||
+              key == DCM_FileMetaInformationVersion ||
+              key == DCM_MediaStorageSOPClassUID ||
+              key == DCM_MediaStorageSOPInstanceUID ||
+              key == DCM_TransferSyntaxUID)
+          {
+            continue;
+          }
+
+          if (settings.recordChanges)
           {
             ElementChange change;
-            change.tag = FormatTag(key);
+            char tag[16];
+            snprintf(tag, sizeof(tag), "(%04X,%04X)", key.getGroup(), key.getElement());
+            change.tag = tag;
             change.name = DcmTag(key).getTagName();
-            change.action = "set";
+            change.action = "X";
             OFString value;
             if (element->isLeaf() && element->getOFStringArray(value).good())
-            {
-              change.after = std::string(value.c_str(), value.length());
-            }
-            DcmElement* old = nullptr;
-            if (before.findAndGetElement(key, old, OFFalse).good() && old != nullptr && old->isLeaf() &&
-                old->getOFStringArray(value).good())
             {
               change.before = std::string(value.c_str(), value.length());
             }
             result.changes.push_back(change);
           }
+          delete meta->remove(element);
+        }
+
+        if (!sopInstance.empty())
+        {
+          if (sopInstance != originalMediaSopInstance && settings.recordChanges)
+          {
+            ElementChange change;
+            change.tag = "(0002,0003)";
+            change.name = "MediaStorageSOPInstanceUID";
+            change.action = "U";
+            if (!originalMediaSopInstance.empty())
+            {
+              change.before = originalMediaSopInstance;
+            }
+            change.after = sopInstance;
+            result.changes.push_back(change);
+          }
+          meta->putAndInsertString(DCM_MediaStorageSOPInstanceUID, sopInstance.c_str());
+        }
+        if (!transferSyntax.empty())
+        {
+          meta->putAndInsertString(DCM_TransferSyntaxUID, transferSyntax.c_str());
         }
       }
 
-      // E.1.1: the original values of these attributes, only if they existed
-      // before and were changed (or removed by the profile).
-      if (settings.collectOriginals)
+      // PS3.15 E.1: Patient Identity Removed, De-identification Method (Code
+      // Sequence, CID 7050); E.3.6: Longitudinal Temporal Information Modified.
       {
+        DcmItem before;
         for (const DcmTagKey& key : added)
         {
-          DcmElement* original = nullptr;
-          if (addedOriginals.findAndGetElement(key, original, OFFalse).bad() || original == nullptr)
-          {
-            continue;
-          }
-          if (result.modifiedAttributes->tagExists(key))
-          {
-            continue;   // already collected by the walk
-          }
+          SnapshotIfPresent(*dataset, key, before);
+        }
 
-          DcmElement* now = nullptr;
-          bool same = false;
-          if (dataset->findAndGetElement(key, now, OFFalse).good() && now != nullptr)
+        dataset->putAndInsertString(DCM_PatientIdentityRemoved, "YES");
+
+        // LO, VM 1-n: one value per part, so that no value exceeds 64 characters.
+        std::string description = profile_.GetMethodDescription();
+        std::string values;
+        size_t start = 0;
+        for (;;)
+        {
+          size_t pos = description.find("; ", start);
+          values += description.substr(start, pos == std::string::npos ? std::string::npos : pos - start);
+          if (pos == std::string::npos)
           {
-            same = (now->compare(*original) == 0);
+            break;
           }
-          if (!same)
+          values += '\\';
+          start = pos + 2;
+        }
+        dataset->putAndInsertString(DCM_DeidentificationMethod, values.c_str());
+
+        dataset->findAndDeleteElement(DCM_DeidentificationMethodCodeSequence, OFFalse, OFFalse);
+        for (const MethodCode& code : profile_.GetMethodCodes())
+        {
+          DcmItem* item = new DcmItem;
+          item->putAndInsertString(DCM_CodeValue, code.codeValue.c_str());
+          item->putAndInsertString(DCM_CodingSchemeDesignator, code.codingSchemeDesignator.c_str());
+          item->putAndInsertString(DCM_CodeMeaning, code.codeMeaning.c_str());
+          if (dataset->insertSequenceItem(DCM_DeidentificationMethodCodeSequence, item).bad())
           {
-            result.modifiedAttributes->insert(OFstatic_cast(DcmElement*, original->clone()), OFTrue);
+            delete item;
+            throw DeidError(ErrorCode::Internal, "Cannot add De-identification Method Code Sequence");
+          }
+        }
+
+        if (profile_.GetOptions().Has(Option::RetainLongitudinalModifiedDates))
+        {
+          dataset->putAndInsertString(DCM_LongitudinalTemporalInformationModified, "MODIFIED");
+        }
+        else if (profile_.GetOptions().Has(Option::RetainLongitudinalFullDates))
+        {
+          dataset->putAndInsertString(DCM_LongitudinalTemporalInformationModified, "UNMODIFIED");
+        }
+        else if (dataset->tagExists(DCM_LongitudinalTemporalInformationModified, OFFalse))
+        {
+          // PS3.3 C.12.1: the Basic Profile removes dates; an earlier
+          // "UNMODIFIED" would no longer be true.
+          dataset->putAndInsertString(DCM_LongitudinalTemporalInformationModified, "REMOVED");
+        }
+
+        if (settings.recordChanges)
+        {
+          for (const DcmTagKey& key : added)
+          {
+            DcmElement* element = nullptr;
+            if (dataset->findAndGetElement(key, element, OFFalse).good() && element != nullptr)
+            {
+              ElementChange change;
+              change.tag = FormatTag(key);
+              change.name = DcmTag(key).getTagName();
+              change.action = "set";
+              OFString value;
+              if (element->isLeaf() && element->getOFStringArray(value).good())
+              {
+                change.after = std::string(value.c_str(), value.length());
+              }
+              DcmElement* old = nullptr;
+              if (before.findAndGetElement(key, old, OFFalse).good() && old != nullptr && old->isLeaf() &&
+                  old->getOFStringArray(value).good())
+              {
+                change.before = std::string(value.c_str(), value.length());
+              }
+              result.changes.push_back(change);
+            }
+          }
+        }
+
+        // E.1.1: the original values of these attributes, only if they existed
+        // before and were changed (or removed by the profile).
+        if (settings.collectOriginals)
+        {
+          for (const DcmTagKey& key : added)
+          {
+            DcmElement* original = nullptr;
+            if (addedOriginals.findAndGetElement(key, original, OFFalse).bad() || original == nullptr)
+            {
+              continue;
+            }
+            if (result.modifiedAttributes->tagExists(key))
+            {
+              continue;   // already collected by the walk
+            }
+
+            DcmElement* now = nullptr;
+            bool same = false;
+            if (dataset->findAndGetElement(key, now, OFFalse).good() && now != nullptr)
+            {
+              same = (now->compare(*original) == 0);
+            }
+            if (!same)
+            {
+              result.modifiedAttributes->insert(OFstatic_cast(DcmElement*, original->clone()), OFTrue);
+            }
           }
         }
       }
-    }
 
-    return result;
+      return result;
+    }
+  }
+
+
+  DeidentificationResult Deidentifier::Apply(DcmFileFormat& file,
+                                             DeidentificationContext& context,
+                                             const DeidentificationSettings& settings) const
+  {
+    try
+    {
+      return ApplyProfile(profile_, file, context, settings);
+    }
+    catch (DeidError&)
+    {
+      throw;
+    }
+    catch (std::bad_alloc&)
+    {
+      throw DeidError(ErrorCode::Internal, "Out of memory while de-identifying");
+    }
+    catch (std::exception&)
+    {
+      // Not forwarded: the message of a library exception might quote data.
+      throw DeidError(ErrorCode::Internal, "Unexpected error while de-identifying");
+    }
   }
 }

@@ -22,6 +22,69 @@ namespace Deid
     {
       return size >= 132 && memcmp(static_cast<const char*>(buffer) + 128, "DICM", 4) == 0;
     }
+
+    // Encodes the file in memory, in chunks.
+    std::string EncodeFile(DcmFileFormat& file, E_TransferSyntax xfer)
+    {
+      OFCondition status;
+
+      // The exact size is only known after writing: write in chunks.
+      std::string result;
+      std::vector<char> chunk(1024 * 1024);
+      DcmOutputBufferStream stream(chunk.data(), static_cast<offile_off_t>(chunk.size()));
+
+      file.transferInit();
+      for (;;)
+      {
+        status = file.write(stream, xfer, EET_ExplicitLength, nullptr,
+                            EGL_recalcGL, EPD_withoutPadding);
+
+        void* data = nullptr;
+        offile_off_t length = 0;
+        stream.flushBuffer(data, length);
+        if (length > 0)
+        {
+          result.append(static_cast<const char*>(data), static_cast<size_t>(length));
+        }
+
+        if (status != EC_StreamNotifyClient)
+        {
+          break;
+        }
+      }
+      file.transferEnd();
+
+      // Deflated transfer syntax: the compression filter may still hold data.
+      while (status.good() && !stream.isFlushed())
+      {
+        stream.flush();
+        void* data = nullptr;
+        offile_off_t length = 0;
+        stream.flushBuffer(data, length);
+        if (length > 0)
+        {
+          result.append(static_cast<const char*>(data), static_cast<size_t>(length));
+        }
+        else if (!stream.isFlushed())
+        {
+          throw DeidError(ErrorCode::Internal, "Cannot flush the DICOM output stream");
+        }
+      }
+
+      if (status.bad())
+      {
+        throw DeidError(ErrorCode::Internal, std::string("Cannot write DICOM: ") + status.text());
+      }
+
+      // PS3.15 E.1: the preamble may hold identifying data (e.g. a TIFF header);
+      // DCMTK writes back the preamble it read, so write 128 zero bytes.
+      if (result.size() >= 132 && result.compare(128, 4, "DICM") == 0)
+      {
+        std::fill(result.begin(), result.begin() + 128, '\0');
+      }
+
+      return result;
+    }
   }
 
   std::unique_ptr<DcmFileFormat> ParseDicom(const void* buffer, size_t size)
@@ -65,6 +128,16 @@ namespace Deid
     catch (std::bad_alloc&)
     {
       throw DeidError(ErrorCode::BadInput, "Cannot parse DICOM: invalid element length");
+    }
+    catch (DeidError&)
+    {
+      throw;
+    }
+    catch (std::exception&)
+    {
+      // DCMTK can throw from the standard library on corrupted input (e.g. a
+      // broken directory record). The message is not forwarded: never data.
+      throw DeidError(ErrorCode::BadInput, "Cannot parse DICOM: corrupted input");
     }
 
     DcmDataset* dataset = file->getDataset();
@@ -124,62 +197,18 @@ namespace Deid
 
     file.removeInvalidGroups();
 
-    // The exact size is only known after writing: write in chunks.
-    std::string result;
-    std::vector<char> chunk(1024 * 1024);
-    DcmOutputBufferStream stream(chunk.data(), static_cast<offile_off_t>(chunk.size()));
-
-    file.transferInit();
-    for (;;)
+    try
     {
-      status = file.write(stream, xfer, EET_ExplicitLength, nullptr,
-                          EGL_recalcGL, EPD_withoutPadding);
-
-      void* data = nullptr;
-      offile_off_t length = 0;
-      stream.flushBuffer(data, length);
-      if (length > 0)
-      {
-        result.append(static_cast<const char*>(data), static_cast<size_t>(length));
-      }
-
-      if (status != EC_StreamNotifyClient)
-      {
-        break;
-      }
+      return EncodeFile(file, xfer);
     }
-    file.transferEnd();
-
-    // Deflated transfer syntax: the compression filter may still hold data.
-    while (status.good() && !stream.isFlushed())
+    catch (DeidError&)
     {
-      stream.flush();
-      void* data = nullptr;
-      offile_off_t length = 0;
-      stream.flushBuffer(data, length);
-      if (length > 0)
-      {
-        result.append(static_cast<const char*>(data), static_cast<size_t>(length));
-      }
-      else if (!stream.isFlushed())
-      {
-        throw DeidError(ErrorCode::Internal, "Cannot flush the DICOM output stream");
-      }
+      throw;
     }
-
-    if (status.bad())
+    catch (std::exception&)
     {
-      throw DeidError(ErrorCode::Internal, std::string("Cannot write DICOM: ") + status.text());
+      throw DeidError(ErrorCode::Internal, "Cannot write DICOM: unexpected error");
     }
-
-    // PS3.15 E.1: the preamble may hold identifying data (e.g. a TIFF header);
-    // DCMTK writes back the preamble it read, so write 128 zero bytes.
-    if (result.size() >= 132 && result.compare(128, 4, "DICM") == 0)
-    {
-      std::fill(result.begin(), result.begin() + 128, '\0');
-    }
-
-    return result;
   }
 
   std::unique_ptr<DcmFileFormat> ReadDicomFile(const std::string& path)
