@@ -225,3 +225,13 @@ def test_documented_defaults_without_section(start_orthanc):
         assert server.get("/instances/%s/metadata/4601" % new).text == instance["ID"]
     finally:
         server.stop()
+
+
+def test_profile_plus_request_options(orthanc, ct_instance):
+    r = orthanc.post("/instances/%s/deidentify" % ct_instance["ID"],
+                     {"Profile": "research", "Options": ["113110"]})
+    ds = pydicom.dcmread(io.BytesIO(r.content))
+    codes = {item.CodeValue for item in ds.DeidentificationMethodCodeSequence}
+    # the profile's options (E.3.7, E.3.6 modified dates, E.3.5) plus RetainUIDs (E.3.9)
+    assert codes == {"113100", "113108", "113107", "113105", "113110"}
+    assert ds.SOPInstanceUID == pydicom.dcmread(CT).SOPInstanceUID
