@@ -37,7 +37,8 @@ def make_study(count, name=SECRET_NAME, patient_id=SECRET_ID):
 
 @pytest.fixture(scope="module")
 def server(start_orthanc):
-    return start_orthanc(name="failures")
+    # 3 instances per step: failures in the middle of a parallel batch
+    return start_orthanc({"Deidentification": {"ThreadsPerJob": 3}}, name="failures")
 
 
 def upload_study(server, count):

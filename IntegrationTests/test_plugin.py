@@ -195,6 +195,7 @@ def test_bad_configuration_refuses_to_start(start_orthanc):
         ({"Deidentification": {"Profiles": {"x": {"Options": ["CleanPixelData"]}}}}, "x"),
         ({"Deidentification": {"SourceMetadata": "Undeclared"}}, "UserMetadata"),
         ({"Deidentification": {"Enable": "yes"}}, "Enable"),
+        ({"Deidentification": {"ThreadsPerJob": 0}}, "ThreadsPerJob"),
     ]
     for extra, expected in cases:
         server = start_orthanc(extra, name="badconfig", expect_failure=True)

@@ -2,7 +2,9 @@
 
 #include "Engine/DeidError.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 namespace Deid
 {
@@ -168,6 +170,20 @@ namespace Deid
     if (!c->jobMetadata_.empty() && c->jobMetadata_ == c->sourceMetadata_)
     {
       throw ConfigurationError("Deidentification.SourceMetadata and JobMetadata must differ");
+    }
+
+    {
+      unsigned int cores = std::thread::hardware_concurrency();
+      c->threadsPerJob_ = std::min(4u, std::max(1u, cores));
+      if (section.isMember("ThreadsPerJob"))
+      {
+        if (!section["ThreadsPerJob"].isInt() || section["ThreadsPerJob"].asInt() < 1 ||
+            section["ThreadsPerJob"].asInt() > 64)
+        {
+          throw ConfigurationError("Deidentification.ThreadsPerJob must be an integer between 1 and 64");
+        }
+        c->threadsPerJob_ = static_cast<unsigned int>(section["ThreadsPerJob"].asInt());
+      }
     }
 
     // The built-in Basic Profile, which a configured profile of the same name replaces.

@@ -9,6 +9,7 @@
 //     },
 //     "SourceMetadata": "DeidentifiedFrom",   // instance metadata linking a copy to its source
 //     "JobMetadata": "DeidentificationJob",   // optional: instance metadata with the job ID
+//     "ThreadsPerJob": 2,                // instances de-identified in parallel by one job
 //     "KeyStore": {}, "Recipients": {}, "Rules": {}   // read by the key store, encryption, rules
 //   }
 #pragma once
@@ -66,6 +67,10 @@ namespace Deid
     const std::string& GetSourceMetadata() const { return sourceMetadata_; }
     const std::string& GetJobMetadata() const { return jobMetadata_; }   // empty: not written
 
+    // Instances de-identified in parallel within one job (default: the
+    // number of CPU cores, at most 4).
+    unsigned int GetThreadsPerJob() const { return threadsPerJob_; }
+
     // The raw section, and the sub-sections filled in by later features
     // (null values when absent).
     const Json::Value& GetSection() const { return section_; }
@@ -85,6 +90,7 @@ namespace Deid
     std::shared_ptr<const ProfileTables> tables_;
     std::string sourceMetadata_ = "DeidentifiedFrom";
     std::string jobMetadata_;
+    unsigned int threadsPerJob_ = 1;
     Json::Value section_;
   };
 }

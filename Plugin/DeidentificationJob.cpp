@@ -6,7 +6,9 @@
 
 #include "Engine/DeidError.h"
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 namespace Deid
 {
@@ -70,7 +72,10 @@ namespace Deid
 
   bool DeidentificationOperation::Step()
   {
-    Instance* instance = nullptr;
+    // Orthanc calls Step() from one thread; a step de-identifies a batch of
+    // instances in parallel (Deidentification.ThreadsPerJob), with the same
+    // thread-safe providers.
+    std::vector<Instance*> batch;
     {
       std::unique_lock<std::mutex> lock(mutex_);
 
@@ -78,21 +83,38 @@ namespace Deid
       // which the copies record (JobMetadata).
       jobIdSet_.wait_for(lock, std::chrono::seconds(10), [this] { return !waitForJobId_; });
 
-      while (next_ < instances_.size() && instances_[next_].state != State::Pending)
+      const size_t threads = std::max<size_t>(1, Configuration::Get().GetThreadsPerJob());
+      while (next_ < instances_.size() && batch.size() < threads)
       {
+        if (instances_[next_].state == State::Pending)
+        {
+          batch.push_back(&instances_[next_]);   // the vector is never resized after construction
+        }
         next_++;
       }
-      if (next_ >= instances_.size())
-      {
-        return false;
-      }
-      instance = &instances_[next_];
     }
 
-    Process(*instance);   // the vector is never resized after construction
-
-    std::lock_guard<std::mutex> lock(mutex_);
-    next_++;
+    if (batch.empty())
+    {
+      return false;
+    }
+    else if (batch.size() == 1)
+    {
+      Process(*batch[0]);
+    }
+    else
+    {
+      std::vector<std::thread> workers;
+      for (size_t i = 1; i < batch.size(); i++)
+      {
+        workers.emplace_back([this, &batch, i] { Process(*batch[i]); });
+      }
+      Process(*batch[0]);
+      for (std::thread& worker : workers)
+      {
+        worker.join();
+      }
+    }
     return true;
   }
 
