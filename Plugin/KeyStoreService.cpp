@@ -345,8 +345,19 @@ namespace Deid
                                                                      const OperationDescription& operation)
   {
     const ProjectSettings& project = GetProject(ResolveProject(operation));
+
+    // Replacement UIDs depend on what makes the content of the copy: the
+    // profile, its options and the recipients of the Encrypted Attributes
+    // Sequence. Different versions of one instance never share a SOP Instance
+    // UID; the same profile gives the same UIDs in every job and on every node.
+    std::string scope = "profile=" + operation.profileName + ";options=" + JoinOptions(operation);
+    if (operation.request.isObject() && operation.request.isMember("Recipients"))
+    {
+      scope += ";recipients=" + OrthancApi::WriteJson(operation.request["Recipients"], false);
+    }
+
     return std::unique_ptr<OperationProviders>(
-      new KeyedOperationProviders(std::move(defaults), CreateKeyedProviders(*store_, project)));
+      new KeyedOperationProviders(std::move(defaults), CreateKeyedProviders(*store_, project, scope)));
   }
 
 

@@ -81,6 +81,19 @@ TEST(HmacUidProvider, IsTheHmacUnderRoot225)
 }
 
 
+TEST(HmacUidProvider, ScopeSeparatesProfiles)
+{
+  // Two de-identified versions (other profile/options) of one instance must
+  // not share UIDs; one scope is stable.
+  const std::string secret(32, 's');
+  const std::string original = "1.2.3.4.5";
+  const std::string basic = HmacUidProvider(secret, "2.25", "profile=a;options=").MapUid(original);
+  EXPECT_EQ(basic, HmacUidProvider(secret, "2.25", "profile=a;options=").MapUid(original));
+  EXPECT_NE(basic, HmacUidProvider(secret, "2.25", "profile=a;options=RetainUIDs").MapUid(original));
+  EXPECT_NE(basic, HmacUidProvider(secret).MapUid(original));
+}
+
+
 TEST(HmacUidProvider, LongRootKeepsAtMost64Characters)
 {
   const std::string root = "1.2.826.0.1.3680043.10.54321.999999.88888";   // 41 characters

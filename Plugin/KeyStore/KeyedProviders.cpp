@@ -137,9 +137,11 @@ namespace Deid
   }
 
 
-  HmacUidProvider::HmacUidProvider(const std::string& secret, const std::string& root) :
+  HmacUidProvider::HmacUidProvider(const std::string& secret, const std::string& root,
+                                   const std::string& scope) :
     secret_(secret),
-    root_(root)
+    root_(root),
+    scope_(scope)
   {
     if (!IsValidUidRoot(root) || root.size() + 1 + MIN_UID_DIGITS > MAX_UID_LENGTH)
     {
@@ -151,7 +153,8 @@ namespace Deid
 
   std::string HmacUidProvider::MapUid(const std::string& originalUid)
   {
-    const std::string digest = KeyStoreCrypto::HmacSha256(secret_, "uid:" + originalUid);
+    const std::string digest = KeyStoreCrypto::HmacSha256(
+      secret_, "uid:" + (scope_.empty() ? std::string() : scope_ + ":") + originalUid);
 
     std::unique_ptr<BIGNUM, BnDeleter> n(BN_bin2bn(reinterpret_cast<const unsigned char*>(digest.data()),
                                                    16, nullptr));
@@ -275,13 +278,14 @@ namespace Deid
   }
 
 
-  KeyedProviderSet CreateKeyedProviders(IKeyStore& store, const ProjectSettings& settings)
+  KeyedProviderSet CreateKeyedProviders(IKeyStore& store, const ProjectSettings& settings,
+                                        const std::string& uidScope)
   {
     settings.Validate();
     const std::string secret = store.GetOrCreateProjectSecret(settings.name);
 
     KeyedProviderSet set;
-    set.uids = std::make_unique<HmacUidProvider>(secret, settings.uidRoot);
+    set.uids = std::make_unique<HmacUidProvider>(secret, settings.uidRoot, uidScope);
     set.pseudonyms = std::make_unique<KeyedPseudonymProvider>(store, settings);
     set.dateOffsets = std::make_unique<HmacDateOffsetProvider>(secret, settings.minDateOffsetDays,
                                                                settings.maxDateOffsetDays);

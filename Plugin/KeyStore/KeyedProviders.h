@@ -34,17 +34,22 @@ namespace Deid
   PatientKey ParseCanonicalPatient(const std::string& canonical);
 
   // U: root + "." + decimal of the first 128 bits of
-  // HMAC-SHA256(secret, "uid:" + original); under a root other than 2.25 the
-  // number is reduced modulo 10^n so that the UID has at most 64 characters.
+  // HMAC-SHA256(secret, "uid:" + [scope + ":"] + original); under a root other
+  // than 2.25 the number is reduced modulo 10^n so that the UID has at most 64
+  // characters. The scope names the profile and options: two de-identified
+  // versions of one instance have different content, so they must not share
+  // a SOP Instance UID, while one profile gives the same UIDs every time.
   class HmacUidProvider : public IUidProvider
   {
   private:
     std::string secret_;
     std::string root_;
+    std::string scope_;
     size_t maxDigits_;
 
   public:
-    explicit HmacUidProvider(const std::string& secret, const std::string& root = "2.25");
+    explicit HmacUidProvider(const std::string& secret, const std::string& root = "2.25",
+                             const std::string& scope = "");
     std::string MapUid(const std::string& originalUid) override;
   };
 
@@ -96,5 +101,7 @@ namespace Deid
     std::unique_ptr<HmacDateOffsetProvider> dateOffsets;
   };
 
-  KeyedProviderSet CreateKeyedProviders(IKeyStore& store, const ProjectSettings& settings);
+  // uidScope: see HmacUidProvider (empty for none).
+  KeyedProviderSet CreateKeyedProviders(IKeyStore& store, const ProjectSettings& settings,
+                                        const std::string& uidScope = "");
 }
