@@ -1,5 +1,7 @@
 #include "DeidentificationJob.h"
 
+#include "EncryptionRecipients.h"
+
 #include "InstanceDeidentifier.h"
 #include "OrthancApi.h"
 #include "ResourceLevel.h"
@@ -56,6 +58,10 @@ namespace Deid
 
     description_ = request_.Describe("job", l.singular, sourceId);
     providers_ = ProviderFactory::Create(description_);
+
+    // An unknown recipient or cipher is the caller's error: answer 400 now
+    // rather than accept a job whose every instance would fail.
+    EncryptionRecipients::ForOperation(description_);
   }
 
 
