@@ -236,3 +236,22 @@ def test_profile_plus_request_options(orthanc, ct_instance):
     # the profile's options (E.3.7, E.3.6 modified dates, E.3.5) plus RetainUIDs (E.3.9)
     assert codes == {"113100", "113108", "113107", "113105", "113110"}
     assert ds.SOPInstanceUID == pydicom.dcmread(CT).SOPInstanceUID
+
+
+def test_two_profiles_of_one_study_are_two_stored_copies(orthanc, ct_instance):
+    """Two de-identified versions of one study differ in content, so they must
+    not share UIDs (Orthanc would keep only the first as AlreadyStored); one
+    profile run twice gives the same UIDs (stable, keyed)."""
+    study = ct_instance["ParentStudy"]
+    basic = orthanc.post_json("/studies/%s/deidentify" % study, {"Synchronous": True})
+    again = orthanc.post_json("/studies/%s/deidentify" % study, {"Synchronous": True})
+    other = orthanc.post_json("/studies/%s/deidentify" % study,
+                              {"Synchronous": True, "Options": ["RetainPatientCharacteristics"]})
+    assert again["ID"] == basic["ID"]
+    assert other["ID"] != basic["ID"]
+    uid_basic = orthanc.get_json("/studies/%s" % basic["ID"])["MainDicomTags"]["StudyInstanceUID"]
+    uid_other = orthanc.get_json("/studies/%s" % other["ID"])["MainDicomTags"]["StudyInstanceUID"]
+    assert uid_basic != uid_other
+    assert len(orthanc.get_json("/studies/%s/instances" % other["ID"])) == 1
+    for answer in (basic, other):
+        orthanc.delete("/studies/%s" % answer["ID"])
