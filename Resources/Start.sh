@@ -28,9 +28,8 @@ if [ ! -f "$CONFIG" ]; then
   "Plugins": [ "$ROOT/build/libOrthancDeidentification.so" ],
   "UserMetadata": { "DeidentifiedFrom": 4601, "DeidentificationJob": 4602 },
   "Deidentification": {
-    "DefaultProfile": "basic",
+    "DefaultProfile": "Basic",
     "Profiles": {
-      "basic": { "Options": [] },
       "research": { "Options": [ "RetainLongitudinalModifiedDates", "RetainPatientCharacteristics", "CleanDescriptors" ] }
     },
     "KeyStore": { "Type": "SQLite" }
