@@ -11,8 +11,12 @@
 //    the contained instance UIDs (U) and applies every other rule. If the
 //    original value is empty, D becomes Z: an empty value is exactly as
 //    valid as the original one and leaks nothing.
-//  - D on a sequence: the sequence is replaced by one empty item; Z on a
-//    sequence: the sequence is emptied (no items).
+//  - D: the ASCII dummies of DummyValues.h (DA 19000101, TM 000000, DT
+//    19000101000000, AS 000D, DS/IS 0, UR urn:deidentified, other text
+//    "ANONYMOUS", binary VRs one zero value); on a UI a replacement UID (as
+//    U); on a sequence one empty item. D on an element read as UN whose VR is
+//    unknown to the dictionary removes it (no dummy "consistent with the VR"
+//    can be made). Z on a sequence: the sequence is emptied (no items).
 //  - K and C on a sequence, and sequences not listed in Table E.1-1: the items
 //    are processed recursively ("K: cleaned for Sequences", E.1-1a note).
 //  - PatientName / PatientID with Z or D get the pseudonym of the provider
@@ -33,6 +37,10 @@
 //  - Group 0004 is removed (E.1). A DICOMDIR is refused (NotImplemented):
 //    its record offsets cannot survive the changes, and E.1 asks for a new
 //    DICOMDIR "created from the de-identified DICOM Files it references".
+//  - E.1.1 (collectOriginals): a copy of each top-level element as it was
+//    before, for every element that was modified or removed (whole sequence
+//    if anything inside changed); the attributes added by the engine only if
+//    they existed before with another value.
 //  - The File Meta Information is replaced (E.1): only the SOP Class, the new
 //    SOP Instance UID and the transfer syntax are kept; DCMTK adds its
 //    implementation identification when writing. WriteDicom writes a zero
