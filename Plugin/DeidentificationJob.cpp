@@ -1,6 +1,7 @@
 #include "DeidentificationJob.h"
 
 #include "EncryptionRecipients.h"
+#include "OrthancJob.h"
 
 #include "InstanceDeidentifier.h"
 #include "OrthancApi.h"
@@ -461,111 +462,15 @@ namespace Deid
   }
 
 
-  // --- The Orthanc job around an operation (OrthancPluginCreateJob) ---
-
-  namespace
-  {
-    struct JobHolder
-    {
-      std::shared_ptr<DeidentificationOperation> operation;
-      std::string content;   // must stay valid until the next GetContent call
-    };
-
-    void JobFinalize(void* job)
-    {
-      delete static_cast<JobHolder*>(job);
-    }
-
-    float JobGetProgress(void* job)
-    {
-      return static_cast<JobHolder*>(job)->operation->GetProgress();
-    }
-
-    const char* JobGetContent(void* job)
-    {
-      JobHolder* holder = static_cast<JobHolder*>(job);
-      try
-      {
-        holder->content = WriteJson(holder->operation->GetContent(), false);
-      }
-      catch (...)
-      {
-        holder->content = "{}";
-      }
-      return holder->content.c_str();
-    }
-
-    const char* JobGetSerialized(void* /* job */)
-    {
-      return nullptr;   // not persisted across restarts of Orthanc
-    }
-
-    OrthancPluginJobStepStatus JobStep(void* job)
-    {
-      JobHolder* holder = static_cast<JobHolder*>(job);
-      try
-      {
-        if (holder->operation->Step())
-        {
-          return OrthancPluginJobStepStatus_Continue;
-        }
-        holder->operation->Finish();
-        // Failed instances are listed in the content; the job's state shows them.
-        return holder->operation->HasFailures() ?
-          OrthancPluginJobStepStatus_Failure : OrthancPluginJobStepStatus_Success;
-      }
-      catch (...)
-      {
-        std::string message;
-        DescribeCurrentException(message);
-        LogError("De-identification job: " + message);
-        return OrthancPluginJobStepStatus_Failure;
-      }
-    }
-
-    OrthancPluginErrorCode JobStop(void* /* job */, OrthancPluginJobStopReason /* reason */)
-    {
-      return OrthancPluginErrorCode_Success;   // steps are short: nothing to interrupt
-    }
-
-    OrthancPluginErrorCode JobReset(void* job)
-    {
-      static_cast<JobHolder*>(job)->operation->Reset();
-      return OrthancPluginErrorCode_Success;
-    }
-  }
-
-  static const char* const JOB_TYPE = "Deidentification";
-
   std::string DeidentificationOperation::Submit(std::unique_ptr<DeidentificationOperation> operation,
                                                 int priority)
   {
-    // Shared: the job may finish and leave the history before SetJobId below.
+    // Shared: the job may finish and leave the history before SetJobId.
     std::shared_ptr<DeidentificationOperation> shared(std::move(operation));
-    std::unique_ptr<JobHolder> holder(new JobHolder);
-    holder->operation = shared;
     {
       std::lock_guard<std::mutex> lock(shared->mutex_);
       shared->waitForJobId_ = true;
     }
-
-    OrthancPluginJob* job = OrthancPluginCreateJob(
-      GetContext(), holder.get(), JobFinalize, JOB_TYPE, JobGetProgress, JobGetContent,
-      JobGetSerialized, JobStep, JobStop, JobReset);
-    if (job == nullptr)
-    {
-      throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot create the de-identification job");
-    }
-    holder.release();   // owned by the job now (JobFinalize)
-
-    OrthancString id(OrthancPluginSubmitJob(GetContext(), job, priority));
-    if (id.IsNull())
-    {
-      // Orthanc has freed the job (and called JobFinalize) on failure.
-      shared->SetJobId("");
-      throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot submit the de-identification job");
-    }
-    shared->SetJobId(id.ToString());   // the job may already run: SetJobId is locked
-    return id.ToString();
+    return SubmitOrthancJob(shared, "Deidentification", priority);
   }
 }

@@ -11,6 +11,7 @@
 
 #include "DeidentificationEvents.h"
 #include "DeidentificationRequest.h"
+#include "OrthancJob.h"
 
 #include <json/value.h>
 
@@ -23,7 +24,7 @@
 
 namespace Deid
 {
-  class DeidentificationOperation
+  class DeidentificationOperation : public IJobOperation
   {
   public:
     // "level" is "Patient", "Study" or "Series". Lists the instances of the
@@ -33,20 +34,20 @@ namespace Deid
                               const std::string& sourceId);
 
     // Processes the next pending instance. Returns false when none is left.
-    bool Step();
+    bool Step() override;
 
     // Deletes the source if requested (only when every instance was stored)
     // and reports the finished operation. Call once, after the last Step().
-    void Finish();
+    void Finish() override;
 
     // A job started again after a failure: retries the failed instances with
     // the same providers (hence the same new UIDs).
-    void Reset();
+    void Reset() override;
 
-    void SetJobId(const std::string& jobId);
-    float GetProgress() const;
-    bool HasFailures() const;
-    Json::Value GetContent() const;            // the job's public content
+    void SetJobId(const std::string& jobId) override;
+    float GetProgress() const override;
+    bool HasFailures() const override;
+    Json::Value GetContent() const override;   // the job's public content
     Json::Value GetSynchronousAnswer() const;  // the answer of "Synchronous": true
 
     // Runs the whole operation in the calling thread.

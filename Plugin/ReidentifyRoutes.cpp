@@ -6,6 +6,7 @@
 #include "EncryptionRecipients.h"
 #include "KeyStoreService.h"
 #include "OrthancApi.h"
+#include "OrthancJob.h"
 #include "ResourceLevel.h"
 
 #include "Engine/DeidError.h"
@@ -203,7 +204,7 @@ namespace Deid
 
     // --- Re-identification of a patient, study or series, as a job ---
 
-    class ReidentificationOperation
+    class ReidentificationOperation : public IJobOperation
     {
     private:
       struct Instance
@@ -263,13 +264,13 @@ namespace Deid
         }
       }
 
-      void SetJobId(const std::string& id)
+      void SetJobId(const std::string& id) override
       {
         std::lock_guard<std::mutex> lock(mutex_);
         jobId_ = id;
       }
 
-      bool Step()
+      bool Step() override
       {
         Instance* instance = nullptr;
         {
@@ -332,7 +333,7 @@ namespace Deid
         return true;
       }
 
-      void Reset()
+      void Reset() override
       {
         std::lock_guard<std::mutex> lock(mutex_);
         for (Instance& i : instances_)
@@ -343,7 +344,7 @@ namespace Deid
         finished_ = false;
       }
 
-      void Finish()
+      void Finish() override
       {
         std::vector<std::string> newInstances;
         std::vector<std::string> newResources;
@@ -373,7 +374,7 @@ namespace Deid
         Report(description_, instances_.size(), failed, newInstances, newResources, jobId);
       }
 
-      bool HasFailures() const
+      bool HasFailures() const override
       {
         std::lock_guard<std::mutex> lock(mutex_);
         for (const Instance& i : instances_)
@@ -386,7 +387,7 @@ namespace Deid
         return false;
       }
 
-      float GetProgress() const
+      float GetProgress() const override
       {
         std::lock_guard<std::mutex> lock(mutex_);
         if (instances_.empty())
@@ -405,7 +406,7 @@ namespace Deid
       }
 
       // Orthanc IDs and counts only: never DICOM values, never the key.
-      Json::Value GetContent() const
+      Json::Value GetContent() const override
       {
         std::lock_guard<std::mutex> lock(mutex_);
         Json::Value content(Json::objectValue);
@@ -452,98 +453,6 @@ namespace Deid
     };
 
 
-    struct JobHolder
-    {
-      std::shared_ptr<ReidentificationOperation> operation;
-      std::string content;
-    };
-
-    void JobFinalize(void* job)
-    {
-      delete static_cast<JobHolder*>(job);
-    }
-
-    float JobGetProgress(void* job)
-    {
-      return static_cast<JobHolder*>(job)->operation->GetProgress();
-    }
-
-    const char* JobGetContent(void* job)
-    {
-      JobHolder* holder = static_cast<JobHolder*>(job);
-      try
-      {
-        holder->content = WriteJson(holder->operation->GetContent(), false);
-      }
-      catch (...)
-      {
-        holder->content = "{}";
-      }
-      return holder->content.c_str();
-    }
-
-    const char* JobGetSerialized(void* /* job */)
-    {
-      return nullptr;   // never persisted: the job holds a private key in memory
-    }
-
-    OrthancPluginJobStepStatus JobStep(void* job)
-    {
-      JobHolder* holder = static_cast<JobHolder*>(job);
-      try
-      {
-        if (holder->operation->Step())
-        {
-          return OrthancPluginJobStepStatus_Continue;
-        }
-        holder->operation->Finish();
-        return holder->operation->HasFailures() ?
-          OrthancPluginJobStepStatus_Failure : OrthancPluginJobStepStatus_Success;
-      }
-      catch (...)
-      {
-        std::string message;
-        DescribeCurrentException(message);
-        LogError("Re-identification job: " + message);
-        return OrthancPluginJobStepStatus_Failure;
-      }
-    }
-
-    OrthancPluginErrorCode JobStop(void* /* job */, OrthancPluginJobStopReason /* reason */)
-    {
-      return OrthancPluginErrorCode_Success;
-    }
-
-    OrthancPluginErrorCode JobReset(void* job)
-    {
-      static_cast<JobHolder*>(job)->operation->Reset();
-      return OrthancPluginErrorCode_Success;
-    }
-
-    std::string SubmitJob(std::shared_ptr<ReidentificationOperation> operation, int priority)
-    {
-      std::unique_ptr<JobHolder> holder(new JobHolder);
-      holder->operation = operation;
-
-      OrthancPluginJob* job = OrthancPluginCreateJob(
-        GetContext(), holder.get(), JobFinalize, "Reidentification", JobGetProgress, JobGetContent,
-        JobGetSerialized, JobStep, JobStop, JobReset);
-      if (job == nullptr)
-      {
-        throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot create the re-identification job");
-      }
-      holder.release();
-
-      OrthancString id(OrthancPluginSubmitJob(GetContext(), job, priority));
-      if (id.IsNull())
-      {
-        throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot submit the re-identification job");
-      }
-      operation->SetJobId(id.ToString());
-      return id.ToString();
-    }
-
-
     // --- Routes ---
 
     void ReidentifyResource(RestAnswer& answer, const RestRequest& request)
@@ -576,7 +485,7 @@ namespace Deid
       }
       else
       {
-        const std::string jobId = SubmitJob(operation, priority);
+        const std::string jobId = SubmitOrthancJob(operation, "Reidentification", priority);
         Json::Value result(Json::objectValue);
         result["ID"] = jobId;
         result["Path"] = "/jobs/" + jobId;
