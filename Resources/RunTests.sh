@@ -21,4 +21,4 @@ ctest --test-dir build --output-on-failure -j2
 
 echo "== Integration tests (real Orthanc $(/usr/sbin/Orthanc --version | head -n1)) =="
 export DEID_PLUGIN="$ROOT/build/libOrthancDeidentification.so"
-/usr/bin/python3 -m pytest -q -p no:cacheprovider IntegrationTests
+/usr/bin/python3 -m pytest -q -rs -p no:cacheprovider IntegrationTests
