@@ -53,6 +53,7 @@ def keys():
 def server(start_orthanc, keys):
     return start_orthanc({
         "Deidentification": {
+            "EnableReidentification": True,
             "Recipients": {"custodian": keys["custodian"][1], "auditor": keys["auditor"][1]},
             "Profiles": {
                 "reversible": {"Options": [], "Recipients": ["custodian"], "Cipher": "AES128"},
@@ -325,6 +326,7 @@ def test_plugin_reidentifies_gdcmanon_output(server, keys, path, cipher, tmp_pat
 
 def test_configured_private_key_file(start_orthanc, keys):
     other = start_orthanc({"Deidentification": {"Recipients": {"custodian": keys["custodian"][1]},
+                                                "EnableReidentification": True,
                                                 "PrivateKeyFile": keys["custodian"][0]}}, name="keyfile")
     instance = other.upload(CT)
     data = other.post("/instances/%s/deidentify" % instance["ID"], {"Recipients": ["custodian"]}).content
@@ -333,11 +335,15 @@ def test_configured_private_key_file(start_orthanc, keys):
     other.stop()
 
 
-def test_reidentification_can_be_disabled(start_orthanc):
-    other = start_orthanc({"Deidentification": {"EnableReidentification": False}}, name="noreid")
-    r = other.post("/tools/reidentify", read_bytes(CT), check=False)
-    assert r.status_code == 404
-    other.stop()
+def test_reidentification_is_off_unless_configured(start_orthanc):
+    for name, section in (("reid-default", {}), ("reid-off", {"EnableReidentification": False})):
+        other = start_orthanc({"Deidentification": section}, name=name)
+        r = other.post("/tools/reidentify", read_bytes(CT), check=False)
+        assert r.status_code == 404
+        instance = other.upload(CT)
+        r = other.post("/instances/%s/reidentify" % instance["ID"], {}, check=False)
+        assert r.status_code == 404
+        other.stop()
 
 
 def test_bad_recipient_certificate_refuses_to_start(start_orthanc, keys):

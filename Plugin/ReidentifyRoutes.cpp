@@ -584,9 +584,11 @@ namespace Deid
     {
       throw ConfigurationError("Deidentification.EnableReidentification must be true or false");
     }
-    if (section.isMember("EnableReidentification") && !section["EnableReidentification"].asBool())
+    // Routes that reveal identities are off unless configured.
+    if (!section.isMember("EnableReidentification") || !section["EnableReidentification"].asBool())
     {
-      LogWarning("De-identification: re-identification routes disabled (Deidentification.EnableReidentification)");
+      LogWarning("De-identification: re-identification routes are disabled "
+                 "(set Deidentification.EnableReidentification to true to enable them)");
       return;
     }
 

@@ -21,7 +21,7 @@
 // job's content.
 //
 //   "Deidentification": {
-//     "EnableReidentification": true,        // false: the routes are not registered
+//     "EnableReidentification": false,       // default: the reidentify routes are not registered
 //     "PrivateKeyFile": "/etc/orthanc/custodian-key.pem",   // optional, for convenience
 //     "PrivateKeyPassword": "..."            // optional, for an encrypted PrivateKeyFile
 //   }
