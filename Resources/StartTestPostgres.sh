@@ -48,7 +48,7 @@ fi
 # A free loopback port: bind port 0 and read what the kernel chose.
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 
-run_as_pg "$PG_BIN/initdb" -D "$DIR/data" -A trust -U postgres --no-sync -E UTF8 >"$DIR/initdb.log" 2>&1 || {
+run_as_pg "$PG_BIN/initdb" -D "$DIR/data" -A trust -U postgres --no-sync -E UTF8 --locale=C >"$DIR/initdb.log" 2>&1 || {
   echo "StartTestPostgres: initdb failed:" >&2; cat "$DIR/initdb.log" >&2; exit 1; }
 
 run_as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
