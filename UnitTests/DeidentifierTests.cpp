@@ -559,11 +559,15 @@ TEST(Deidentifier, OptionCleanStructuredContent)
   }
 
   {
-    Providers p;   // conservative cleaner: Basic Profile D, a dummy sequence (one empty item)
+    Providers p;   // conservative cleaner: Basic Profile D, a dummy sequence (same items, dummy values)
     auto file = build();
     Deidentify(OptionSet{ Option::CleanStructuredContent }, *file, p);
     ASSERT_EQ(1u, CountItems(*file->getDataset(), DCM_ContentSequence));
-    EXPECT_EQ(0u, GetItem(*file->getDataset(), DCM_ContentSequence)->card());
+    DcmItem* item = GetItem(*file->getDataset(), DCM_ContentSequence);
+    ASSERT_NE(nullptr, item);
+    EXPECT_EQ("PNAME", GetString(*item, DCM_ValueType));
+    EXPECT_EQ("ANONYMOUS", GetString(*item, DCM_PersonName));
+    EXPECT_EQ(p.uids.MapUid("1.2.3.4.5.6.7.77"), GetString(*item, DCM_ReferencedSOPInstanceUID));
   }
 }
 
@@ -697,6 +701,212 @@ TEST(Deidentifier, MethodAttributes)
   EXPECT_FALSE(Has(ds, DCM_LongitudinalTemporalInformationModified));
 }
 
+
+// ---------------------------------------------------------------------------
+// D on a sequence (PS3.15 Table E.1-1a: "a non-zero length value that may be a
+// dummy value and consistent with the VR"): same items, dummy contents
+
+namespace
+{
+  void PutCode(DcmItem& item, const DcmTagKey& sequence, const char* value, const char* scheme, const char* meaning)
+  {
+    DcmItem& code = AddItem(item, sequence);
+    code.putAndInsertString(DCM_CodeValue, value);
+    code.putAndInsertString(DCM_CodingSchemeDesignator, scheme);
+    code.putAndInsertString(DCM_CodeMeaning, meaning);
+  }
+
+  // The original values found in the written bytes.
+  std::vector<std::string> Survivors(DcmFileFormat& file, const std::vector<std::string>& originals)
+  {
+    const std::string bytes = WriteDicom(file);
+    std::vector<std::string> found;
+    for (const std::string& o : originals)
+    {
+      if (bytes.find(o) != std::string::npos)
+      {
+        found.push_back(o);
+      }
+    }
+    return found;
+  }
+}
+
+TEST(Deidentifier, ActionD_SequenceKeepsItemsWithDummyValues)
+{
+  auto build = []()
+  {
+    auto file = MakeFile();
+    DcmDataset& ds = *file->getDataset();
+    DcmItem& observer = AddItem(ds, DCM_VerifyingObserverSequence);                      // D
+    observer.putAndInsertString(DCM_VerifyingOrganization, "St. Elsewhere Hospital");     // D
+    observer.putAndInsertString(DCM_VerifyingObserverName, "Observer^Olga");              // D
+    observer.putAndInsertString(DCM_VerificationDateTime, "20240102030405");              // D (C with dates)
+    observer.putAndInsertString(DCM_GraphicLayerDescription, "Olga's private layer");     // not listed, LO
+    observer.putAndInsertString(DCM_ContinuityOfContent, "SEPARATE");                     // not listed, CS
+    observer.putAndInsertUint16(DCM_NumberOfWaveformChannels, 12);                        // not listed, US
+    PutCode(observer, DCM_ConceptNameCodeSequence, "121008", "DCM", "Person Observer Name");   // not listed
+    AddItem(observer, DCM_VerifyingObserverIdentificationCodeSequence)                    // Z
+      .putAndInsertString(DCM_CodeValue, "EMPLOYEE-4711");
+    DcmItem& person = AddItem(observer, DCM_PersonIdentificationCodeSequence);            // D: codes too
+    person.putAndInsertString(DCM_CodeValue, "BADGE-0815");
+    person.putAndInsertString(DCM_CodingSchemeDesignator, "99HOSPITAL");
+    person.putAndInsertString(DCM_CodeMeaning, "Olga Observer badge");
+
+    DcmItem& operatorItem = AddItem(ds, DCM_OperatorIdentificationSequence);              // X/D -> D
+    operatorItem.putAndInsertString(DCM_InstitutionName, "Clinic of Olga");               // X/Z/D -> D
+    operatorItem.putAndInsertString(DCM_InstitutionAddress, "1 Main Street");             // X -> D inside D
+    PutCode(operatorItem, DCM_InstitutionCodeSequence, "INST-42", "99HOSPITAL", "Olga Clinic");   // X/Z/D -> D
+
+    ds.insertEmptyElement(DCM_GraphicAnnotationSequence);                                 // D, no items
+    return file;
+  };
+  const std::vector<std::string> originals = {
+    "St. Elsewhere Hospital", "Observer^Olga", "20240102030405", "Olga's private layer", "EMPLOYEE-4711",
+    "BADGE-0815", "99HOSPITAL", "Olga Observer badge", "Clinic of Olga", "1 Main Street", "INST-42", "Olga Clinic"
+  };
+
+  auto profile = MakeProfile();
+  ASSERT_EQ(ActionCode::None, profile->Resolve(DCM_GraphicLayerDescription).action);
+  ASSERT_EQ(ActionCode::None, profile->Resolve(DCM_NumberOfWaveformChannels).action);
+  ASSERT_EQ(ActionCode::None, profile->Resolve(DCM_ConceptNameCodeSequence).action);
+
+  Providers p;
+  auto file = build();
+  DcmDataset& ds = *file->getDataset();
+  DeidentificationResult r = Deidentify(OptionSet(), *file, p, true, true);
+
+  ASSERT_EQ(1u, CountItems(ds, DCM_VerifyingObserverSequence));
+  DcmItem& observer = *GetItem(ds, DCM_VerifyingObserverSequence);
+  EXPECT_EQ("ANONYMOUS", GetString(observer, DCM_VerifyingOrganization));
+  EXPECT_EQ("ANONYMOUS", GetString(observer, DCM_VerifyingObserverName));
+  EXPECT_EQ("19000101000000", GetString(observer, DCM_VerificationDateTime));
+  EXPECT_EQ("ANONYMOUS", GetString(observer, DCM_GraphicLayerDescription));
+  EXPECT_EQ("SEPARATE", GetString(observer, DCM_ContinuityOfContent));
+  Uint16 channels = 0;
+  EXPECT_TRUE(observer.findAndGetUint16(DCM_NumberOfWaveformChannels, channels).good());
+  EXPECT_EQ(12u, channels);
+  ASSERT_EQ(1u, CountItems(observer, DCM_ConceptNameCodeSequence));
+  DcmItem& concept = *GetItem(observer, DCM_ConceptNameCodeSequence);
+  EXPECT_EQ("121008", GetString(concept, DCM_CodeValue));
+  EXPECT_EQ("DCM", GetString(concept, DCM_CodingSchemeDesignator));
+  EXPECT_EQ("Person Observer Name", GetString(concept, DCM_CodeMeaning));
+  EXPECT_TRUE(Has(observer, DCM_VerifyingObserverIdentificationCodeSequence));   // Z: present, empty
+  EXPECT_EQ(0u, CountItems(observer, DCM_VerifyingObserverIdentificationCodeSequence));
+  ASSERT_EQ(1u, CountItems(observer, DCM_PersonIdentificationCodeSequence));
+  DcmItem& person = *GetItem(observer, DCM_PersonIdentificationCodeSequence);
+  EXPECT_EQ("ANONYMOUS", GetString(person, DCM_CodeValue));
+  EXPECT_EQ("ANONYMOUS", GetString(person, DCM_CodingSchemeDesignator));
+  EXPECT_EQ("ANONYMOUS", GetString(person, DCM_CodeMeaning));
+
+  ASSERT_EQ(1u, CountItems(ds, DCM_OperatorIdentificationSequence));
+  DcmItem& operatorItem = *GetItem(ds, DCM_OperatorIdentificationSequence);
+  EXPECT_EQ("ANONYMOUS", GetString(operatorItem, DCM_InstitutionName));
+  EXPECT_EQ("ANONYMOUS", GetString(operatorItem, DCM_InstitutionAddress));
+  ASSERT_EQ(1u, CountItems(operatorItem, DCM_InstitutionCodeSequence));
+  EXPECT_EQ("ANONYMOUS", GetString(*GetItem(operatorItem, DCM_InstitutionCodeSequence), DCM_CodeValue));
+
+  EXPECT_TRUE(Has(ds, DCM_GraphicAnnotationSequence));                 // an empty D sequence stays empty
+  EXPECT_EQ(0u, CountItems(ds, DCM_GraphicAnnotationSequence));
+
+  EXPECT_EQ(std::vector<std::string>(), Survivors(*file, originals));
+
+  // Preview: each replaced element with its path; E.1.1: the whole sequence as it was.
+  bool recorded = false;
+  for (const ElementChange& c : r.changes)
+  {
+    if (c.path == "VerifyingObserverSequence[0].GraphicLayerDescription")
+    {
+      recorded = true;
+      EXPECT_EQ("D", c.action);
+      EXPECT_EQ("ANONYMOUS", c.after.value_or(""));
+    }
+    EXPECT_NE("VerifyingObserverSequence[0].ContinuityOfContent", c.path);   // kept: not a change
+  }
+  EXPECT_TRUE(recorded);
+  ASSERT_TRUE(r.modifiedAttributes);
+  DcmItem* before = GetItem(*r.modifiedAttributes, DCM_VerifyingObserverSequence);
+  ASSERT_NE(nullptr, before);
+  EXPECT_EQ("Observer^Olga", GetString(*before, DCM_VerifyingObserverName));
+  EXPECT_EQ("EMPLOYEE-4711", GetString(*GetItem(*before, DCM_VerifyingObserverIdentificationCodeSequence), DCM_CodeValue));
+
+  // Options apply inside: RetainLongitudinalModifiedDates shifts the listed date.
+  Providers shifted(-10);
+  auto file2 = build();
+  Deidentify(OptionSet{ Option::RetainLongitudinalModifiedDates }, *file2, shifted);
+  EXPECT_EQ("20231223030405",
+            GetString(*GetItem(*file2->getDataset(), DCM_VerifyingObserverSequence), DCM_VerificationDateTime));
+}
+
+TEST(Deidentifier, ActionD_NestedContentSequenceKeepsStructure)
+{
+  auto file = MakeFile();
+  DcmDataset& ds = *file->getDataset();
+  ds.putAndInsertString(DCM_ValueType, "CONTAINER");
+  DcmItem& text = AddItem(ds, DCM_ContentSequence);                                   // D
+  text.putAndInsertString(DCM_RelationshipType, "CONTAINS");
+  text.putAndInsertString(DCM_ValueType, "TEXT");
+  PutCode(text, DCM_ConceptNameCodeSequence, "121071", "DCM", "Finding");
+  text.putAndInsertString(DCM_TextValue, "Mr John Doe fell at home on his birthday");   // not listed, UT
+
+  DcmItem& name = AddItem(text, DCM_ContentSequence);                                 // nested D
+  name.putAndInsertString(DCM_RelationshipType, "HAS OBS CONTEXT");
+  name.putAndInsertString(DCM_ValueType, "PNAME");
+  PutCode(name, DCM_ConceptNameCodeSequence, "121008", "DCM", "Person Observer Name");
+  name.putAndInsertString(DCM_PersonName, "Smith^Anna");                              // D
+
+  DcmItem& when = AddItem(text, DCM_ContentSequence);
+  when.putAndInsertString(DCM_RelationshipType, "HAS OBS CONTEXT");
+  when.putAndInsertString(DCM_ValueType, "DATETIME");
+  PutCode(when, DCM_ConceptNameCodeSequence, "111526", "DCM", "DateTime Started");
+  when.putAndInsertString(DCM_DateTime, "20240315101010");                             // D
+
+  DcmItem& image = AddItem(text, DCM_ContentSequence);
+  image.putAndInsertString(DCM_RelationshipType, "INFERRED FROM");
+  image.putAndInsertString(DCM_ValueType, "IMAGE");
+  DcmItem& sop = AddItem(image, DCM_ReferencedSOPSequence);                           // not listed
+  sop.putAndInsertString(DCM_ReferencedSOPClassUID, UID_CTImageStorage);              // not listed: kept
+  sop.putAndInsertString(DCM_ReferencedSOPInstanceUID, "1.2.3.4.5.6.7.100");          // U: this instance
+
+  Providers p;
+  Deidentify(OptionSet(), *file, p);
+
+  ASSERT_EQ(1u, CountItems(ds, DCM_ContentSequence));
+  DcmItem& t = *GetItem(ds, DCM_ContentSequence);
+  EXPECT_EQ("CONTAINS", GetString(t, DCM_RelationshipType));
+  EXPECT_EQ("TEXT", GetString(t, DCM_ValueType));
+  EXPECT_EQ("Finding", GetString(*GetItem(t, DCM_ConceptNameCodeSequence), DCM_CodeMeaning));
+  EXPECT_EQ("ANONYMOUS", GetString(t, DCM_TextValue));
+  ASSERT_EQ(3u, CountItems(t, DCM_ContentSequence));
+
+  DcmItem& n = *GetItem(t, DCM_ContentSequence, 0);
+  EXPECT_EQ("HAS OBS CONTEXT", GetString(n, DCM_RelationshipType));
+  EXPECT_EQ("PNAME", GetString(n, DCM_ValueType));
+  EXPECT_EQ("121008", GetString(*GetItem(n, DCM_ConceptNameCodeSequence), DCM_CodeValue));
+  EXPECT_EQ("ANONYMOUS", GetString(n, DCM_PersonName));
+
+  DcmItem& w = *GetItem(t, DCM_ContentSequence, 1);
+  EXPECT_EQ("DATETIME", GetString(w, DCM_ValueType));
+  EXPECT_EQ("19000101000000", GetString(w, DCM_DateTime));
+
+  DcmItem& i = *GetItem(t, DCM_ContentSequence, 2);
+  EXPECT_EQ("IMAGE", GetString(i, DCM_ValueType));
+  DcmItem* s = GetItem(i, DCM_ReferencedSOPSequence);
+  ASSERT_NE(nullptr, s);
+  EXPECT_EQ(UID_CTImageStorage, GetString(*s, DCM_ReferencedSOPClassUID));
+  const std::string newSop = GetString(ds, DCM_SOPInstanceUID);
+  EXPECT_NE("1.2.3.4.5.6.7.100", newSop);
+  EXPECT_EQ(newSop, GetString(*s, DCM_ReferencedSOPInstanceUID));   // consistent with the instance
+
+  EXPECT_EQ(std::vector<std::string>(),
+            Survivors(*file, { "John Doe", "birthday", "Smith^Anna", "20240315101010", "1.2.3.4.5.6.7.100" }));
+
+  // Still a valid SR tree once written and read back.
+  auto back = RoundTrip(*file);
+  DcmItem* deep = GetItem(*GetItem(*back->getDataset(), DCM_ContentSequence), DCM_ContentSequence, 0);
+  ASSERT_NE(nullptr, deep);
+  EXPECT_EQ("ANONYMOUS", GetString(*deep, DCM_PersonName));
+}
 
 // ---------------------------------------------------------------------------
 // Structure: sequences, VR UN, file meta, group 0004

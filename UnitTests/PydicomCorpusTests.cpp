@@ -184,32 +184,119 @@ namespace
     }
   }
 
-  void Collect(DcmItem& item, const Profile& profile, bool insideRemoved, bool isDicomDir, Values& values)
+  // Where an element is: what the engine does with the elements it does not
+  // list (see Deidentifier.cpp, "D on a sequence").
+  enum class Context
   {
+    Normal,          // unlisted elements are kept
+    Removed,         // inside a sequence removed or emptied (X, Z): everything is protected
+    Dummy,           // inside a D sequence: unlisted text is protected, coded attributes too
+    DummyKeepCodes   // inside an unlisted sequence in a D sequence: coded attributes kept
+  };
+
+  bool IsCodeAttribute(const DcmTagKey& key)
+  {
+    return key.getGroup() == 0x0008 &&
+      (key == DCM_CodeValue || key == DCM_CodingSchemeDesignator || key == DCM_CodingSchemeVersion ||
+       key == DCM_CodeMeaning || key == DCM_MappingResource || key == DCM_ContextGroupExtensionFlag ||
+       key == DCM_ContextGroupExtensionCreatorUID || key == DCM_ContextIdentifier || key == DCM_ContextUID ||
+       key == DCM_MappingResourceUID || key == DCM_LongCodeValue || key == DCM_URNCodeValue ||
+       key == DCM_MappingResourceName);
+  }
+
+  // Free text, names, dates and times: an unlisted value of these VRs inside
+  // a D sequence must become a dummy. (CS, UI, numbers and binary are kept.)
+  bool IsFreeTextVR(DcmEVR vr)
+  {
+    switch (vr)
+    {
+      case EVR_AE: case EVR_AS: case EVR_DA: case EVR_DT: case EVR_TM: case EVR_LO:
+      case EVR_LT: case EVR_PN: case EVR_SH: case EVR_ST: case EVR_UC: case EVR_UR:
+      case EVR_UT:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  DcmEVR DictionaryVR(const DcmTagKey& key)
+  {
+    const DcmDataDictionary& dict = dcmDataDict.rdlock();
+    const DcmDictEntry* entry = dict.findEntry(key, nullptr);
+    DcmEVR vr = entry != nullptr ? entry->getEVR() : EVR_UN;
+    dcmDataDict.rdunlock();
+    return vr;
+  }
+
+  void Collect(DcmItem& item, const Profile& profile, Context context, bool isDicomDir, Values& values)
+  {
+    const bool dummy = (context == Context::Dummy || context == Context::DummyKeepCodes);
     for (unsigned long i = 0; i < item.card(); i++)
     {
       DcmElement* element = item.getElement(i);
       const DcmTagKey key = element->getTag();
       const bool isPrivate = (key.getGroup() & 1) != 0;
+      DcmSequenceOfItems* sequence = dynamic_cast<DcmSequenceOfItems*>(element);
 
-      bool sensitive = insideRemoved || isPrivate;
+      bool sensitive = (context == Context::Removed) || isPrivate;
+      Context inner = sensitive ? Context::Removed : (dummy ? Context::DummyKeepCodes : Context::Normal);
       if (!sensitive)
       {
         ResolvedAction r = profile.Resolve(key);
-        sensitive = (r.action != ActionCode::None && r.action != ActionCode::K &&
-                     r.action != ActionCode::XZU);   // X/Z/U*: kept sequence, contents processed
+        ActionCode action = r.action;
+        if (action == ActionCode::C && r.rule != nullptr)
+        {
+          action = r.rule->basic;   // the default providers clean nothing: the Basic action
+        }
+
+        if (sequence != nullptr)
+        {
+          switch (action)
+          {
+            case ActionCode::D: case ActionCode::ZD: case ActionCode::XD: case ActionCode::XZD:
+              inner = Context::Dummy;
+              break;
+            case ActionCode::X: case ActionCode::Z: case ActionCode::XZ:
+              inner = Context::Removed;
+              break;
+            case ActionCode::K:
+              inner = Context::Normal;
+              break;
+            default:   // not listed, X/Z/U*: kept, items processed
+              break;
+          }
+        }
+        else if (action == ActionCode::None)
+        {
+          // Not listed: kept, but inside a D sequence text becomes a dummy.
+          if (dummy)
+          {
+            DcmEVR vr = element->ident();
+            if (vr == EVR_UN || vr == EVR_UNKNOWN || vr == EVR_UNKNOWN2B)
+            {
+              vr = DictionaryVR(key);
+            }
+            const bool keptCode = (context == Context::DummyKeepCodes && IsCodeAttribute(key));
+            sensitive = !keptCode && IsFreeTextVR(vr);
+          }
+        }
+        else
+        {
+          sensitive = (action != ActionCode::K && action != ActionCode::XZU);
+        }
+
         if (key.getGroup() == 0x0004 && !isDicomDir)
         {
           sensitive = true;
+          inner = Context::Removed;
         }
       }
 
-      DcmSequenceOfItems* sequence = dynamic_cast<DcmSequenceOfItems*>(element);
       if (sequence != nullptr)
       {
         for (unsigned long j = 0; j < sequence->card(); j++)
         {
-          Collect(*sequence->getItem(j), profile, sensitive, isDicomDir, values);
+          Collect(*sequence->getItem(j), profile, inner, isDicomDir, values);
         }
         continue;
       }
@@ -271,7 +358,7 @@ namespace
       auto original = ParseDicom(input.data(), input.size());
       OFString sopClass;
       original->getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID, sopClass);
-      Collect(*original->getDataset(), profile, false, sopClass == "1.2.840.10008.1.3.10", values);
+      Collect(*original->getDataset(), profile, Context::Normal, sopClass == "1.2.840.10008.1.3.10", values);
 
       // File meta information: only these are kept (E.1: the rest is replaced).
       DcmMetaInfo& meta = *original->getMetaInfo();

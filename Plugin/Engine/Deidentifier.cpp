@@ -14,9 +14,34 @@
 //  - D: the ASCII dummies of DummyValues.h (DA 19000101, TM 000000, DT
 //    19000101000000, AS 000D, DS/IS 0, UR urn:deidentified, other text
 //    "ANONYMOUS", binary VRs one zero value); on a UI a replacement UID (as
-//    U); on a sequence one empty item. D on an element read as UN whose VR is
-//    unknown to the dictionary removes it (no dummy "consistent with the VR"
-//    can be made). Z on a sequence: the sequence is emptied (no items).
+//    U). D on an element read as UN whose VR is unknown to the dictionary
+//    removes it (no dummy "consistent with the VR" can be made). Z on a
+//    sequence: the sequence is emptied (no items).
+//  - D on a sequence (Content, Verifying Observer, Graphic Annotation,
+//    Waveform Annotation, Operator Identification, ... Sequences, also from
+//    X/D, X/Z/D): the structure is kept and the content replaced by dummies,
+//    so that the Type 1 attributes of the items stay present (RelationshipType,
+//    VerifyingObserverName, ReferencedWaveformChannels, ...). The items are
+//    kept (none if there were none) and processed in "dummy mode":
+//    . attributes of Table E.1-1 get their resolved action (options apply),
+//      but X and Z on a non-sequence become D (Z if the value is empty);
+//      U, K and C apply as usual. A sequence listed X is still removed (icons,
+//      signatures, original attributes cannot be made dummies), Z emptied,
+//      D processed in dummy mode again;
+//    . attributes not listed: AE AS DA DT TM LO LT PN SH ST UC UR UT values
+//      become dummies (empty ones stay empty); CS (enumerated values such as
+//      RelationshipType, ValueType), UI (class and coding scheme UIDs: the
+//      instance UIDs are listed U), numbers and binary values (measurements,
+//      channels, waveform data) are kept; an element read as UN whose VR is
+//      unknown is removed; sequences are processed in dummy mode, and in their
+//      items the coded attributes of the Code Sequence Macro (Code Value,
+//      Coding Scheme Designator/Version, Code Meaning, Long/URN Code Value,
+//      Context Identifier, ...) are kept: concept names are standard codes.
+//      The coded attributes directly in the items of a D sequence (Person
+//      Identification Code Sequence, Institution Code Sequence) become dummies;
+//    . private elements: the rules below.
+//    Each replaced element is recorded with its path; for E.1.1 the whole
+//    top-level sequence is copied if anything in it changed.
 //  - K and C on a sequence, and sequences not listed in Table E.1-1: the items
 //    are processed recursively ("K: cleaned for Sequences", E.1-1a note).
 //  - PatientName / PatientID with Z or D get the pseudonym of the provider
@@ -299,6 +324,54 @@ namespace Deid
       bool isString = false;
       std::optional<std::string> value;   // string value, if any
     };
+
+    // D on a sequence (see the top comment): the items are kept and processed
+    // in a "dummy mode".
+    enum class DummyMode
+    {
+      Off,         // the profile rules as they are
+      KeepCodes,   // dummy mode, in the items of a sequence not listed in Table
+                   // E.1-1 (e.g. Concept Name Code Sequence): coded attributes kept
+      All          // dummy mode, in the items of a sequence with action D: the
+                   // coded attributes of these items become dummies too
+    };
+
+    // The attributes of the Code Sequence Macro (PS3.3 Table 8.8-1) that
+    // identify a coded concept: kept in the items of unlisted sequences in
+    // dummy mode (concept names are standard codes, not patient data).
+    bool IsCodeAttribute(const DcmTagKey& key)
+    {
+      static const DcmTagKey codes[] = {
+        DCM_CodeValue, DCM_CodingSchemeDesignator, DCM_CodingSchemeVersion, DCM_CodeMeaning,
+        DCM_MappingResource, DCM_ContextGroupExtensionFlag, DCM_ContextGroupExtensionCreatorUID,
+        DCM_ContextIdentifier, DCM_ContextUID, DCM_MappingResourceUID, DCM_LongCodeValue,
+        DCM_URNCodeValue, DCM_MappingResourceName
+      };
+      for (const DcmTagKey& code : codes)
+      {
+        if (key == code)
+        {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    // The free-text, name, date and time VRs: an unlisted value of these VRs
+    // becomes a dummy in dummy mode. CS (enumerated values), UI (not listed
+    // U: class and coding UIDs), numbers and binary values are kept.
+    bool IsFreeTextVR(DcmEVR vr)
+    {
+      switch (vr)
+      {
+        case EVR_AE: case EVR_AS: case EVR_DA: case EVR_DT: case EVR_TM: case EVR_LO:
+        case EVR_LT: case EVR_PN: case EVR_SH: case EVR_ST: case EVR_UC: case EVR_UR:
+        case EVR_UT:
+          return true;
+        default:
+          return false;
+      }
+    }
   }
 
 
@@ -377,7 +450,8 @@ namespace Deid
     }
 
     // Processes all elements of one item (data set, sequence item).
-    void ProcessItem(DcmItem& item, const std::string& itemPath, bool topLevel)
+    void ProcessItem(DcmItem& item, const std::string& itemPath, bool topLevel,
+                     DummyMode mode = DummyMode::Off)
     {
       // Snapshot of the tags: elements are removed and replaced while walking.
       std::vector<DcmTagKey> tags;
@@ -409,7 +483,7 @@ namespace Deid
           original.reset(OFstatic_cast(DcmElement*, element->clone()));
         }
 
-        ProcessElement(item, element, itemPath, keptPrivateBlocks);
+        ProcessElement(item, element, itemPath, keptPrivateBlocks, mode);
 
         if (original && modifications_ != before)
         {
@@ -597,7 +671,8 @@ namespace Deid
       return result;
     }
 
-    void ProcessSequenceItems(DcmSequenceOfItems& sequence, const ElementInfo& info)
+    void ProcessSequenceItems(DcmSequenceOfItems& sequence, const ElementInfo& info,
+                              DummyMode mode = DummyMode::Off)
     {
       const std::string base = info.path.empty() ? info.name : info.path;
       for (unsigned long i = 0; i < sequence.card(); i++)
@@ -605,13 +680,13 @@ namespace Deid
         DcmItem* child = sequence.getItem(i);
         if (child != nullptr)
         {
-          ProcessItem(*child, base + "[" + std::to_string(i) + "]", false);
+          ProcessItem(*child, base + "[" + std::to_string(i) + "]", false, mode);
         }
       }
     }
 
     void ProcessElement(DcmItem& parent, DcmElement* element, const std::string& itemPath,
-                        std::set<uint32_t>& keptPrivateBlocks)
+                        std::set<uint32_t>& keptPrivateBlocks, DummyMode mode)
     {
       const DcmTagKey key = element->getTag();
 
@@ -640,7 +715,7 @@ namespace Deid
           // Attributes handled on its own merits". The sequence is kept (with
           // its private creator) only if something is left in its items.
           DcmSequenceOfItems* sequence = static_cast<DcmSequenceOfItems*>(element);
-          ProcessSequenceItems(*sequence, info);
+          ProcessSequenceItems(*sequence, info, mode == DummyMode::Off ? DummyMode::Off : DummyMode::KeepCodes);
           bool anything = false;
           for (unsigned long i = 0; i < sequence->card() && !anything; i++)
           {
@@ -717,11 +792,12 @@ namespace Deid
       }
 
       ResolvedAction resolved = profile_.Resolve(key);
-      Apply(parent, element, info, resolved.action, resolved.chosenBy, resolved.rule);
+      Apply(parent, element, info, resolved.action, resolved.chosenBy, resolved.rule, mode);
     }
 
     void Apply(DcmItem& parent, DcmElement* element, const ElementInfo& info,
-               ActionCode action, std::optional<Option> chosenBy, const AttributeRule* rule)
+               ActionCode action, std::optional<Option> chosenBy, const AttributeRule* rule,
+               DummyMode mode)
     {
       // PS3.15 Table E.1-1a, combined codes: see the comment at the top.
       switch (action)
@@ -735,10 +811,34 @@ namespace Deid
           action = ActionCode::Z;
           break;
         case ActionCode::XZU:
-          action = info.isSequence ? ActionCode::K : (info.vr == EVR_UI ? ActionCode::U : ActionCode::Z);
+          if (info.isSequence)
+          {
+            // Kept, its items processed (in dummy mode inside a D sequence).
+            ProcessSequenceItems(*static_cast<DcmSequenceOfItems*>(element), info,
+                                 mode == DummyMode::Off ? DummyMode::Off : DummyMode::KeepCodes);
+            return;
+          }
+          action = (info.vr == EVR_UI ? ActionCode::U : ActionCode::Z);
           break;
         default:
           break;
+      }
+
+      if (mode != DummyMode::Off)
+      {
+        // Inside a D sequence: the element stays present (Type 1 attributes
+        // of the items stay valid) and its value becomes a dummy.
+        if (action == ActionCode::None)
+        {
+          ApplyUnlistedInDummyMode(parent, element, info, mode);
+          return;
+        }
+        if (!info.isSequence && (action == ActionCode::X || action == ActionCode::Z))
+        {
+          action = info.isEmpty ? ActionCode::Z : ActionCode::D;
+        }
+        // A sequence keeps X (removed: icons, signatures, original
+        // attributes cannot be made dummies) and Z (emptied).
       }
 
       switch (action)
@@ -779,11 +879,44 @@ namespace Deid
           return;
 
         case ActionCode::C:
-          Clean(parent, element, info, chosenBy, rule);
+          Clean(parent, element, info, chosenBy, rule, mode);
           return;
 
         default:
           throw DeidError(ErrorCode::Internal, "Unexpected action code for " + FormatTag(info.key));
+      }
+    }
+
+    // Dummy mode, an attribute that Table E.1-1 does not list.
+    void ApplyUnlistedInDummyMode(DcmItem& parent, DcmElement* element, const ElementInfo& info,
+                                  DummyMode mode)
+    {
+      if (info.isSequence)
+      {
+        ProcessSequenceItems(*static_cast<DcmSequenceOfItems*>(element), info, DummyMode::KeepCodes);
+      }
+      else if (mode == DummyMode::KeepCodes && IsCodeAttribute(info.key))
+      {
+        Keep(parent, element, info);
+      }
+      else if (IsFreeTextVR(info.vr))
+      {
+        if (info.isEmpty)
+        {
+          Keep(parent, element, info);   // nothing to hide; an empty value stays empty
+        }
+        else
+        {
+          Dummy(parent, element, info, std::nullopt);
+        }
+      }
+      else if (info.encodedUN && info.vr == EVR_UN)
+      {
+        Remove(parent, element, info, std::nullopt);   // unknown content: might be text
+      }
+      else
+      {
+        Keep(parent, element, info);   // CS, UI, numbers, binary
       }
     }
 
@@ -864,14 +997,9 @@ namespace Deid
     {
       if (info.isSequence)
       {
-        // A dummy sequence: one empty item.
-        DcmSequenceOfItems* sequence = static_cast<DcmSequenceOfItems*>(element);
-        while (sequence->card() > 0)
-        {
-          delete sequence->remove(0UL);
-        }
-        sequence->append(new DcmItem);
-        Record(info, "D", option, std::nullopt);
+        // A dummy sequence: same items, contents replaced by dummies (see the
+        // top comment). Each replaced element is recorded with its path.
+        ProcessSequenceItems(*static_cast<DcmSequenceOfItems*>(element), info, DummyMode::All);
         return;
       }
 
@@ -1032,7 +1160,7 @@ namespace Deid
     }
 
     void Clean(DcmItem& parent, DcmElement* element, const ElementInfo& info,
-               std::optional<Option> option, const AttributeRule* rule)
+               std::optional<Option> option, const AttributeRule* rule, DummyMode mode)
     {
       if (option && *option == Option::RetainSafePrivate)
       {
@@ -1125,7 +1253,7 @@ namespace Deid
       DcmElement* current = nullptr;
       if (parent.findAndGetElement(info.key, current, OFFalse).good() && current != nullptr)
       {
-        Apply(parent, current, info, basic, std::nullopt, rule);
+        Apply(parent, current, info, basic, std::nullopt, rule, mode);
       }
     }
 
