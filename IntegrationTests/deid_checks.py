@@ -4,7 +4,8 @@ plugin's own code.
 
 - find_leaks(): values of attributes that the profile says to remove or
   replace (X, Z, D, U and their combinations) must not appear anywhere in the
-  bytes of the de-identified file. To avoid false positives, short values,
+  bytes of the de-identified file (in the items of a D sequence: its text;
+  see DUMMY_SEQUENCE_CODES). To avoid false positives, short values,
   non-ASCII values and values that also belong to attributes the profile
   keeps (or to the values the de-identifier itself writes) are skipped.
 - uid_pairs(): original -> new UIDs for the attributes with action U, found
@@ -39,6 +40,17 @@ DEIDENTIFIER_WRITTEN_TAGS = {0x00120062, 0x00120063, 0x00120064, 0x00280303}
 TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC",
             "UI", "UR", "UT"}
 BINARY_VRS = {"OB", "UN", "OW", "OF", "OD", "OL", "OV"}
+
+# D on a sequence (README, "Sequences"): the items are kept, their content
+# replaced by dummies. Unlisted values of these VRs become dummies; CS, UI,
+# numbers and binary values are kept, and so are the coded attributes in the
+# items of unlisted (code) sequences.
+DUMMY_SEQUENCE_CODES = {"D", "Z/D", "X/D", "X/Z/D"}
+FREE_TEXT_VRS = {"AE", "AS", "DA", "DT", "TM", "LO", "LT", "PN", "SH", "ST", "UC", "UR", "UT"}
+CODE_KEYWORDS = {"CodeValue", "CodingSchemeDesignator", "CodingSchemeVersion", "CodeMeaning",
+                 "MappingResource", "ContextGroupExtensionFlag", "ContextGroupExtensionCreatorUID",
+                 "ContextIdentifier", "ContextUID", "MappingResourceUID", "LongCodeValue",
+                 "URNCodeValue", "MappingResourceName"}
 MIN_LENGTH = 6
 
 
@@ -99,6 +111,17 @@ class ProfileTable:
     def basic_code(self, tag):
         row = self.row(tag)
         return None if row is None else row["Basic"]
+
+    def code(self, tag, options=()):
+        """The action code of Table E.1-1 after options, None if not listed."""
+        row = self.row(tag)
+        if row is None:
+            return None
+        code = row["Basic"]
+        for option in options:
+            if option in row["Options"]:
+                code = row["Options"][option]
+        return code
 
 
 _TABLE = None
@@ -168,30 +191,66 @@ def classify(ds, options=()):
             for v in _value_strings(elem):
                 sink(v, where)
 
+    quiet = [0]   # > 0: inside a cleaned sequence, nothing is asserted
+
     def forbid(value, where):
-        forbidden.setdefault(value, where)
+        if quiet[0] == 0:
+            forbidden.setdefault(value, where)
 
     def allow(value, where):
         allowed.append(value)
 
-    def visit(dataset, where):
+    def visit_dummy(dataset, where, keep_codes):
+        """The items of a D sequence: see DUMMY_SEQUENCE_CODES."""
         for elem in dataset:
             name = "%s%s" % (where, elem.keyword or str(elem.tag))
-            action = t.action(elem.tag, options)
-            if action == REMOVE and elem.VR == "SQ" and t.basic_code(elem.tag) == "X/Z/U*":
-                # U* (Table E.1-1a): a sequence of references is kept, the
-                # UIDs inside are replaced (their own rows say U).
-                action = KEEP
-            if action == REMOVE:
-                collect_all(elem, name, forbid)
-            elif action == CLEAN:
-                continue
+            if t.row(elem.tag) is not None or elem.tag.is_private:
+                visit_element(elem, where, True)
             elif elem.VR == "SQ":
                 for item in elem.value or []:
-                    visit(item, name + ".")
+                    visit_dummy(item, name + ".", True)
+            elif elem.VR in FREE_TEXT_VRS and not (keep_codes and elem.keyword in CODE_KEYWORDS):
+                for v in _value_strings(elem):
+                    forbid(v, name)
             else:
                 for v in _value_strings(elem):
                     allow(v, name)
+
+    def visit(dataset, where):
+        for elem in dataset:
+            visit_element(elem, where, False)
+
+    def visit_element(elem, where, dummy):
+        name = "%s%s" % (where, elem.keyword or str(elem.tag))
+        action = t.action(elem.tag, options)
+        if action == REMOVE and elem.VR == "SQ" and t.basic_code(elem.tag) == "X/Z/U*":
+            # U* (Table E.1-1a): a sequence of references is kept, the
+            # UIDs inside are replaced (their own rows say U).
+            if dummy:
+                for item in elem.value or []:
+                    visit_dummy(item, name + ".", True)
+                return
+            action = KEEP
+        if action == REMOVE and elem.VR == "SQ" and t.code(elem.tag, options) in DUMMY_SEQUENCE_CODES:
+            for item in elem.value or []:
+                visit_dummy(item, name + ".", False)
+        elif action == REMOVE:
+            collect_all(elem, name, forbid)
+        elif action == CLEAN:
+            if elem.VR == "SQ" and t.basic_code(elem.tag) in DUMMY_SEQUENCE_CODES:
+                # Whatever the cleaner does, the coded concepts, CS, UIDs and
+                # numbers of these items may stay (as in a D sequence).
+                quiet[0] += 1
+                for item in elem.value or []:
+                    visit_dummy(item, name + ".", False)
+                quiet[0] -= 1
+            return
+        elif elem.VR == "SQ":
+            for item in elem.value or []:
+                visit(item, name + ".")
+        else:
+            for v in _value_strings(elem):
+                allow(v, name)
 
     visit(ds, "")
     meta = getattr(ds, "file_meta", None)
