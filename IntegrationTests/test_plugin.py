@@ -255,3 +255,18 @@ def test_two_profiles_of_one_study_are_two_stored_copies(orthanc, ct_instance):
     assert len(orthanc.get_json("/studies/%s/instances" % other["ID"])) == 1
     for answer in (basic, other):
         orthanc.delete("/studies/%s" % answer["ID"])
+
+
+def test_synchronous_runs_as_a_job(orthanc, ct_instance):
+    """"Synchronous": true waits for a real Orthanc job, as Orthanc's own
+    /anonymize does: the work shows in /jobs with its progress and content."""
+    before = set(orthanc.get_json("/jobs"))
+    answer = orthanc.post_json("/studies/%s/deidentify" % ct_instance["ParentStudy"],
+                               {"Synchronous": True, "Options": ["RetainUIDs"]})
+    new_jobs = set(orthanc.get_json("/jobs")) - before
+    assert len(new_jobs) == 1
+    job = orthanc.get_json("/jobs/%s" % new_jobs.pop())
+    assert job["Type"] == "Deidentification"
+    assert job["State"] == "Success" and job["Progress"] == 100
+    assert job["Content"]["InstancesCount"] == answer["InstancesCount"] == 1
+    orthanc.delete("/studies/%s" % answer["ID"])

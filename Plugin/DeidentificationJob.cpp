@@ -453,24 +453,14 @@ namespace Deid
   }
 
 
-  void DeidentificationOperation::RunSynchronously()
+  std::string DeidentificationOperation::Submit(std::shared_ptr<DeidentificationOperation> operation,
+                                                int priority,
+                                                bool waitForCompletion)
   {
-    while (Step())
     {
+      std::lock_guard<std::mutex> lock(operation->mutex_);
+      operation->waitForJobId_ = true;
     }
-    Finish();
-  }
-
-
-  std::string DeidentificationOperation::Submit(std::unique_ptr<DeidentificationOperation> operation,
-                                                int priority)
-  {
-    // Shared: the job may finish and leave the history before SetJobId.
-    std::shared_ptr<DeidentificationOperation> shared(std::move(operation));
-    {
-      std::lock_guard<std::mutex> lock(shared->mutex_);
-      shared->waitForJobId_ = true;
-    }
-    return SubmitOrthancJob(shared, "Deidentification", priority);
+    return SubmitOrthancJob(operation, "Deidentification", priority, waitForCompletion);
   }
 }

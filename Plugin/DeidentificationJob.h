@@ -50,11 +50,10 @@ namespace Deid
     Json::Value GetContent() const override;   // the job's public content
     Json::Value GetSynchronousAnswer() const;  // the answer of "Synchronous": true
 
-    // Runs the whole operation in the calling thread.
-    void RunSynchronously();
-
-    // Submits the operation as an Orthanc job; returns the job ID.
-    static std::string Submit(std::unique_ptr<DeidentificationOperation> operation, int priority);
+    // Submits the operation as an Orthanc job; returns the job ID. With
+    // waitForCompletion ("Synchronous": true), returns when the job is over.
+    static std::string Submit(std::shared_ptr<DeidentificationOperation> operation, int priority,
+                              bool waitForCompletion);
 
   private:
     enum class State

@@ -2,22 +2,53 @@
 
 #include "OrthancApi.h"
 
+#include <condition_variable>
+#include <mutex>
+
 namespace Deid
 {
   using namespace OrthancApi;
 
   namespace
   {
+    // Signaled when the job stops running for good (success, failure, cancel).
+    class JobCompletion
+    {
+    private:
+      std::mutex mutex_;
+      std::condition_variable done_;
+      bool isDone_ = false;
+
+    public:
+      void Signal()
+      {
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          isDone_ = true;
+        }
+        done_.notify_all();
+      }
+
+      void Wait()
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        done_.wait(lock, [this] { return isDone_; });
+      }
+    };
+
     struct JobHolder
     {
       std::shared_ptr<IJobOperation> operation;
       std::string type;
       std::string content;   // must stay valid until the next GetContent call
+      std::shared_ptr<JobCompletion> completion = std::make_shared<JobCompletion>();
     };
 
     void JobFinalize(void* job)
     {
-      delete static_cast<JobHolder*>(job);
+      JobHolder* holder = static_cast<JobHolder*>(job);
+      holder->completion->Signal();
+      delete holder;
     }
 
     float JobGetProgress(void* job)
@@ -54,6 +85,7 @@ namespace Deid
           return OrthancPluginJobStepStatus_Continue;
         }
         holder->operation->Finish();
+        holder->completion->Signal();
         // Failed instances are listed in the content; the job's state shows them.
         return holder->operation->HasFailures() ?
           OrthancPluginJobStepStatus_Failure : OrthancPluginJobStepStatus_Success;
@@ -63,13 +95,19 @@ namespace Deid
         std::string message;
         DescribeCurrentException(message);
         LogError(holder->type + " job: " + message);
+        holder->completion->Signal();
         return OrthancPluginJobStepStatus_Failure;
       }
     }
 
-    OrthancPluginErrorCode JobStop(void* /* job */, OrthancPluginJobStopReason /* reason */)
+    OrthancPluginErrorCode JobStop(void* job, OrthancPluginJobStopReason reason)
     {
-      return OrthancPluginErrorCode_Success;   // steps are short: nothing to interrupt
+      // Steps are short: nothing to interrupt. A canceled job runs no more.
+      if (reason == OrthancPluginJobStopReason_Canceled)
+      {
+        static_cast<JobHolder*>(job)->completion->Signal();
+      }
+      return OrthancPluginErrorCode_Success;
     }
 
     OrthancPluginErrorCode JobReset(void* job)
@@ -90,11 +128,13 @@ namespace Deid
 
   std::string SubmitOrthancJob(std::shared_ptr<IJobOperation> operation,
                                const std::string& jobType,
-                               int priority)
+                               int priority,
+                               bool waitForCompletion)
   {
     std::unique_ptr<JobHolder> holder(new JobHolder);
     holder->operation = operation;
     holder->type = jobType;
+    std::shared_ptr<JobCompletion> completion = holder->completion;
 
     OrthancPluginJob* job = OrthancPluginCreateJob(
       GetContext(), holder.get(), JobFinalize, holder->type.c_str(), JobGetProgress, JobGetContent,
@@ -114,6 +154,11 @@ namespace Deid
       throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot submit the " + jobType + " job");
     }
     operation->SetJobId(id.ToString());   // the job may already run: SetJobId must be thread-safe
+
+    if (waitForCompletion)
+    {
+      completion->Wait();
+    }
     return id.ToString();
   }
 }

@@ -32,9 +32,13 @@ namespace Deid
   };
 
   // Submits the operation as an Orthanc job of this type; returns the job ID.
+  // With waitForCompletion, returns only once the job has succeeded, failed
+  // or was canceled ("Synchronous": true, as Orthanc's own jobs do: the work
+  // still runs in the jobs engine and shows in /jobs).
   // The job is not serialized: it does not survive a restart of Orthanc.
   // Throws HttpError if Orthanc refuses the job.
   std::string SubmitOrthancJob(std::shared_ptr<IJobOperation> operation,
                                const std::string& jobType,
-                               int priority);
+                               int priority,
+                               bool waitForCompletion = false);
 }

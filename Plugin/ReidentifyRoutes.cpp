@@ -475,17 +475,14 @@ namespace Deid
       std::shared_ptr<ReidentificationOperation> operation =
         std::make_shared<ReidentificationOperation>(key, level, id, body);
 
-      if (GetBoolean(body, "Synchronous", false))
+      const bool synchronous = GetBoolean(body, "Synchronous", false);
+      const std::string jobId = SubmitOrthancJob(operation, "Reidentification", priority, synchronous);
+      if (synchronous)
       {
-        while (operation->Step())
-        {
-        }
-        operation->Finish();
         answer.AnswerJson(operation->GetContent());
       }
       else
       {
-        const std::string jobId = SubmitOrthancJob(operation, "Reidentification", priority);
         Json::Value result(Json::objectValue);
         result["ID"] = jobId;
         result["Path"] = "/jobs/" + jobId;

@@ -15,17 +15,17 @@ namespace Deid
     const std::string& id = request.groups.at(1);
 
     DeidentificationRequest r = DeidentificationRequest::FromJson(request.GetJsonBody());
-    std::unique_ptr<DeidentificationOperation> operation(
-      new DeidentificationOperation(r, level.singular, id));
+    std::shared_ptr<DeidentificationOperation> operation =
+      std::make_shared<DeidentificationOperation>(r, level.singular, id);
 
+    // Like Orthanc's /anonymize: always a job; "Synchronous" waits for it.
+    std::string jobId = DeidentificationOperation::Submit(operation, r.priority, r.synchronous);
     if (r.synchronous)
     {
-      operation->RunSynchronously();
       answer.AnswerJson(operation->GetSynchronousAnswer());
     }
     else
     {
-      std::string jobId = DeidentificationOperation::Submit(std::move(operation), r.priority);
       Json::Value result(Json::objectValue);
       result["ID"] = jobId;
       result["Path"] = "/jobs/" + jobId;
