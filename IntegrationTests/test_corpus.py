@@ -253,3 +253,29 @@ def test_dciodvfy_no_new_errors(run, tmp_path):
         for error in sorted(after - before):
             new_errors.append("%s: %s" % (os.path.basename(o.source_path), error))
     assert not new_errors, "\n" + "\n".join(new_errors)
+
+
+# Attributes whose values identify a patient or a person in the corpus.
+IDENTIFYING_KEYWORDS = ("PatientName", "PatientID", "PatientBirthDate", "OtherPatientIDs",
+                        "InstitutionName", "ReferringPhysicianName", "OperatorsName",
+                        "PerformingPhysicianName", "AccessionNumber", "StudyID")
+
+
+def test_orthanc_log_holds_no_patient_value(orthanc, corpus):
+    """Logs never contain patient data: after every run above (including the
+    failures), no identifying value of the corpus appears in Orthanc's log."""
+    for name, level, options in RUNS:
+        if name not in _runs:
+            _runs[name] = {"outputs": run_deidentification(orthanc, corpus, level, options)}
+    log = orthanc.read_log()
+    assert "De-identification" in log or "deidentification" in log.lower()   # the plugin did log
+    values = set()
+    for path in corpus["instances"].values():
+        ds = deid_checks.read(path)
+        for keyword in IDENTIFYING_KEYWORDS:
+            value = str(ds.get(keyword, "") or "").strip()
+            if len(value) >= 5 and len(set(value)) >= 3:
+                values.add(value)
+    assert len(values) >= 10
+    leaked = sorted(v for v in values if v in log)
+    assert not leaked, "patient values in the Orthanc log: %d" % len(leaked)
