@@ -120,11 +120,21 @@ namespace Deid
       }
     }
 
+    // One GET or POST through Orthanc's REST API; the answer stays in "buffer".
+    static bool CallRest(MemoryBuffer& buffer, const char* method, const std::string& uri,
+                         const void* body, size_t size, bool tolerateErrors)
+    {
+      const OrthancPluginErrorCode code = (std::string(method) == "GET") ?
+        OrthancPluginRestApiGet(GetContext(), buffer.Release(), uri.c_str()) :
+        OrthancPluginRestApiPost(GetContext(), buffer.Release(), uri.c_str(),
+                                 static_cast<const char*>(body), size);
+      return Check(code, method, uri, tolerateErrors);
+    }
+
     bool RestGet(std::string& answer, const std::string& uri, bool tolerateErrors)
     {
       MemoryBuffer buffer;
-      if (!Check(OrthancPluginRestApiGet(GetContext(), buffer.Release(), uri.c_str()),
-                 "GET", uri, tolerateErrors))
+      if (!CallRest(buffer, "GET", uri, nullptr, 0, tolerateErrors))
       {
         return false;
       }
@@ -135,8 +145,7 @@ namespace Deid
     bool RestGet(Json::Value& answer, const std::string& uri, bool tolerateErrors)
     {
       MemoryBuffer buffer;
-      if (!Check(OrthancPluginRestApiGet(GetContext(), buffer.Release(), uri.c_str()),
-                 "GET", uri, tolerateErrors))
+      if (!CallRest(buffer, "GET", uri, nullptr, 0, tolerateErrors))
       {
         return false;
       }
@@ -148,9 +157,7 @@ namespace Deid
                   bool tolerateErrors)
     {
       MemoryBuffer buffer;
-      if (!Check(OrthancPluginRestApiPost(GetContext(), buffer.Release(), uri.c_str(),
-                                          static_cast<const char*>(body), size),
-                 "POST", uri, tolerateErrors))
+      if (!CallRest(buffer, "POST", uri, body, size, tolerateErrors))
       {
         return false;
       }
@@ -162,9 +169,7 @@ namespace Deid
                   bool tolerateErrors)
     {
       MemoryBuffer buffer;
-      if (!Check(OrthancPluginRestApiPost(GetContext(), buffer.Release(), uri.c_str(),
-                                          static_cast<const char*>(body), size),
-                 "POST", uri, tolerateErrors))
+      if (!CallRest(buffer, "POST", uri, body, size, tolerateErrors))
       {
         return false;
       }
