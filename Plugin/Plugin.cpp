@@ -2,17 +2,17 @@
 // every route. One feature per file: ResourceRoutes (jobs on patients,
 // studies, series), InstanceRoutes (single instances, uploads, preview),
 // ProfileRoutes (configured profiles).
-#include "AuditRoutes.h"
-#include "CallerContext.h"
-#include "Configuration.h"
-#include "EncryptionRecipients.h"
-#include "InstanceRoutes.h"
-#include "KeyStoreService.h"
-#include "MappingRoutes.h"
-#include "OrthancApi.h"
-#include "ProfileRoutes.h"
-#include "ReidentifyRoutes.h"
-#include "ResourceRoutes.h"
+#include "Rest/AuditRoutes.h"
+#include "Orthanc/CallerContext.h"
+#include "Configuration/Configuration.h"
+#include "Operations/EncryptionRecipients.h"
+#include "Rest/InstanceRoutes.h"
+#include "Operations/KeyStoreService.h"
+#include "Rest/MappingRoutes.h"
+#include "Orthanc/OrthancApi.h"
+#include "Rest/ProfileRoutes.h"
+#include "Rest/ReidentifyRoutes.h"
+#include "Rest/ResourceRoutes.h"
 
 #include "Engine/DeidError.h"
 #include "Engine/ProfileTables.h"

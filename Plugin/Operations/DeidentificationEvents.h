@@ -3,7 +3,7 @@
 // here). Reports hold Orthanc IDs, counts and options, never DICOM values.
 #pragma once
 
-#include "ProviderFactory.h"
+#include "Operations/ProviderFactory.h"
 
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
-#include "CallerContext.h"
+#include "Orthanc/CallerContext.h"
 
-#include "OrthancApi.h"
+#include "Orthanc/OrthancApi.h"
 
 #include <openssl/evp.h>
 

@@ -1,6 +1,6 @@
-#include "InstanceDeidentifier.h"
+#include "Operations/InstanceDeidentifier.h"
 
-#include "EncryptionRecipients.h"
+#include "Operations/EncryptionRecipients.h"
 
 #include "Engine/DeidError.h"
 #include "Engine/DicomFile.h"

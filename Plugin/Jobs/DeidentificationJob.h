@@ -9,9 +9,9 @@
 // never DICOM values.
 #pragma once
 
-#include "DeidentificationEvents.h"
-#include "DeidentificationRequest.h"
-#include "OrthancJob.h"
+#include "Operations/DeidentificationEvents.h"
+#include "Configuration/DeidentificationRequest.h"
+#include "Orthanc/OrthancJob.h"
 
 #include <json/value.h>
 

@@ -2,7 +2,7 @@
 // by the jobs and the single-instance routes.
 #pragma once
 
-#include "ProviderFactory.h"
+#include "Operations/ProviderFactory.h"
 
 #include "Engine/Deidentifier.h"
 

@@ -1,6 +1,6 @@
-#include "OrthancJob.h"
+#include "Orthanc/OrthancJob.h"
 
-#include "OrthancApi.h"
+#include "Orthanc/OrthancApi.h"
 
 #include <condition_variable>
 #include <mutex>

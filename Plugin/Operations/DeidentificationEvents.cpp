@@ -1,7 +1,7 @@
-#include "DeidentificationEvents.h"
+#include "Operations/DeidentificationEvents.h"
 
-#include "KeyStoreService.h"
-#include "OrthancApi.h"
+#include "Operations/KeyStoreService.h"
+#include "Orthanc/OrthancApi.h"
 
 namespace Deid
 {

@@ -1,7 +1,7 @@
-#include "AuditRoutes.h"
+#include "Rest/AuditRoutes.h"
 
-#include "KeyStoreService.h"
-#include "OrthancApi.h"
+#include "Operations/KeyStoreService.h"
+#include "Orthanc/OrthancApi.h"
 
 #include <cstdlib>
 

@@ -1,4 +1,4 @@
-#include "ResourceLevel.h"
+#include "Orthanc/ResourceLevel.h"
 
 #include <stdexcept>
 

@@ -1,8 +1,8 @@
-#include "MappingRoutes.h"
+#include "Rest/MappingRoutes.h"
 
-#include "CallerContext.h"
-#include "KeyStoreService.h"
-#include "OrthancApi.h"
+#include "Orthanc/CallerContext.h"
+#include "Operations/KeyStoreService.h"
+#include "Orthanc/OrthancApi.h"
 
 #include "Engine/DeidError.h"
 

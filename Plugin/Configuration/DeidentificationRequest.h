@@ -8,9 +8,9 @@
 // plus the listed options.
 #pragma once
 
-#include "Configuration.h"
-#include "OrthancApi.h"
-#include "ProviderFactory.h"
+#include "Configuration/Configuration.h"
+#include "Orthanc/OrthancApi.h"
+#include "Operations/ProviderFactory.h"
 
 #include <json/value.h>
 

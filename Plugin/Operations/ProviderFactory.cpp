@@ -1,6 +1,6 @@
-#include "ProviderFactory.h"
+#include "Operations/ProviderFactory.h"
 
-#include "KeyStoreService.h"
+#include "Operations/KeyStoreService.h"
 
 #include "Engine/DefaultProviders.h"
 

@@ -19,7 +19,7 @@
 // Sequence (the default).
 #pragma once
 
-#include "ProviderFactory.h"
+#include "Operations/ProviderFactory.h"
 
 #include "Engine/EncryptedAttributes.h"
 

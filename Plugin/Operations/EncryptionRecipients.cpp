@@ -1,7 +1,7 @@
-#include "EncryptionRecipients.h"
+#include "Operations/EncryptionRecipients.h"
 
-#include "Configuration.h"
-#include "KeyStoreService.h"
+#include "Configuration/Configuration.h"
+#include "Operations/KeyStoreService.h"
 
 #include "Engine/DeidError.h"
 

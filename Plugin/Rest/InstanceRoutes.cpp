@@ -1,9 +1,9 @@
-#include "InstanceRoutes.h"
+#include "Rest/InstanceRoutes.h"
 
-#include "DeidentificationEvents.h"
-#include "DeidentificationRequest.h"
-#include "InstanceDeidentifier.h"
-#include "OrthancApi.h"
+#include "Operations/DeidentificationEvents.h"
+#include "Configuration/DeidentificationRequest.h"
+#include "Operations/InstanceDeidentifier.h"
+#include "Orthanc/OrthancApi.h"
 
 namespace Deid
 {

@@ -1,4 +1,4 @@
-#include "OrthancApi.h"
+#include "Orthanc/OrthancApi.h"
 
 #include "Engine/DeidError.h"
 

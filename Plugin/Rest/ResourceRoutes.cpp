@@ -1,9 +1,9 @@
-#include "ResourceRoutes.h"
+#include "Rest/ResourceRoutes.h"
 
-#include "DeidentificationJob.h"
-#include "DeidentificationRequest.h"
-#include "OrthancApi.h"
-#include "ResourceLevel.h"
+#include "Jobs/DeidentificationJob.h"
+#include "Configuration/DeidentificationRequest.h"
+#include "Orthanc/OrthancApi.h"
+#include "Orthanc/ResourceLevel.h"
 
 namespace Deid
 {

@@ -1,11 +1,11 @@
-#include "DeidentificationJob.h"
+#include "Jobs/DeidentificationJob.h"
 
-#include "EncryptionRecipients.h"
-#include "OrthancJob.h"
+#include "Operations/EncryptionRecipients.h"
+#include "Orthanc/OrthancJob.h"
 
-#include "InstanceDeidentifier.h"
-#include "OrthancApi.h"
-#include "ResourceLevel.h"
+#include "Operations/InstanceDeidentifier.h"
+#include "Orthanc/OrthancApi.h"
+#include "Orthanc/ResourceLevel.h"
 
 #include "Engine/DeidError.h"
 

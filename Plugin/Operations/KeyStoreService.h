@@ -24,8 +24,8 @@
 // "Project", else "default".
 #pragma once
 
-#include "DeidentificationEvents.h"
-#include "ProviderFactory.h"
+#include "Operations/DeidentificationEvents.h"
+#include "Operations/ProviderFactory.h"
 
 #include "KeyStore/IKeyStore.h"
 #include "KeyStore/KeyedProviders.h"

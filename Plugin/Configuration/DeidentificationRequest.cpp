@@ -1,6 +1,6 @@
-#include "DeidentificationRequest.h"
+#include "Configuration/DeidentificationRequest.h"
 
-#include "CallerContext.h"
+#include "Orthanc/CallerContext.h"
 #include "Engine/DeidError.h"
 
 namespace Deid

@@ -1,8 +1,8 @@
-#include "KeyStoreService.h"
+#include "Operations/KeyStoreService.h"
 
-#include "CallerContext.h"
-#include "Configuration.h"
-#include "OrthancApi.h"
+#include "Orthanc/CallerContext.h"
+#include "Configuration/Configuration.h"
+#include "Orthanc/OrthancApi.h"
 
 #include "Engine/DeidError.h"
 

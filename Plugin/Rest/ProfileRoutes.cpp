@@ -1,7 +1,7 @@
-#include "ProfileRoutes.h"
+#include "Rest/ProfileRoutes.h"
 
-#include "Configuration.h"
-#include "OrthancApi.h"
+#include "Configuration/Configuration.h"
+#include "Orthanc/OrthancApi.h"
 
 namespace Deid
 {
