@@ -13,6 +13,7 @@
 #include "Rest/ProfileRoutes.h"
 #include "Rest/ReidentifyRoutes.h"
 #include "Rest/ResourceRoutes.h"
+#include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
 #include "Engine/ProfileTables.h"
@@ -75,6 +76,9 @@ extern "C"
       // PS3.15 E.1.1 recipients of the Encrypted Attributes Sequence, E.1.2 re-identification.
       EncryptionRecipients::Initialize(Configuration::Get().GetSection());
       RegisterReidentifyRoutes(Configuration::Get().GetSection());
+
+      // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
+      RuleService::Initialize(Configuration::Get().GetSection());
       summary += ", " + KeyStoreService::Get().GetDescription();
 
       OrthancApi::LogWarning(summary);
@@ -99,6 +103,7 @@ extern "C"
 
   ORTHANC_PLUGINS_API void OrthancPluginFinalize()
   {
+    Deid::RuleService::Finalize();
     Deid::EncryptionRecipients::Finalize();
     Deid::KeyStoreService::Finalize();
     Deid::Configuration::SetGlobal(nullptr);

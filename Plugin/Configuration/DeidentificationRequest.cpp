@@ -105,6 +105,11 @@ namespace Deid
     return r;
   }
 
+  DeidentificationRequest DeidentificationRequest::FromConfiguration(const Json::Value& body)
+  {
+    return FromJson(body);
+  }
+
   DeidentificationRequest DeidentificationRequest::FromArguments(const OrthancApi::RestRequest& request)
   {
     Json::Value body(Json::objectValue);

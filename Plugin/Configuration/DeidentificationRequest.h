@@ -32,7 +32,12 @@ namespace Deid
 
     // Throw HttpError(BadRequest) with a clear message for unknown options,
     // unknown profiles, and values of the wrong type.
+    // A request from a caller (REST body): the caller policy applies.
     static DeidentificationRequest FromJson(const Json::Value& body);
+
+    // A request made by the configuration itself (rules, automatic rules,
+    // ingestion): trusted, the caller policy does not apply.
+    static DeidentificationRequest FromConfiguration(const Json::Value& body);
     static DeidentificationRequest FromArguments(const OrthancApi::RestRequest& request);
 
     OperationDescription Describe(const std::string& kind, const std::string& level,
