@@ -166,6 +166,9 @@ namespace Deid
     input.destination = destination;
 
     std::unique_ptr<DcmFileFormat> file = ParseDicom(dicom, size);   // DeidError(BadInput)
+    // UTF-8, as Orthanc gives the tags of stored instances (and as the
+    // configuration and Lua scripts are written); unchanged if not possible.
+    file->convertToUTF8();
     DcmDataset& dataset = *file->getDataset();
     for (unsigned long i = 0; i < dataset.card(); i++)
     {
