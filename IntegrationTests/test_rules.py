@@ -120,6 +120,12 @@ def test_json_and_lua_rules_give_the_same_decisions(json_orthanc, lua_orthanc):
     assert checked >= len(CASES) - 1
 
 
+def test_configured_rules_are_listed(json_orthanc, lua_orthanc):
+    assert json_orthanc.get_json("/deidentification/rules") == JSON_RULES
+    assert lua_orthanc.get_json("/deidentification/rules") == {
+        "List": [], "LuaScript": os.path.join(TABLE, "rules.lua"), "Uncovered": "Refuse"}
+
+
 def test_json_reason_names_the_rule_and_what_matched(json_orthanc):
     case = CASES[0]
     decision = ask(json_orthanc, case)["Decisions"][0]

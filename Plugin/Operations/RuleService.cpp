@@ -102,6 +102,15 @@ namespace Deid
       std::unique_ptr<Rules::RuleEngine> engine = Rules::RuleEngine::Parse(rules, environment);
       OrthancApi::LogWarning("De-identification rules per destination: " + engine->Describe());
       service->rules_ = std::move(engine);
+      service->configuration_ = rules.isObject() ? rules : Json::Value(Json::objectValue);
+      if (!service->configuration_.isMember("List"))
+      {
+        service->configuration_["List"] = Json::arrayValue;
+      }
+      if (!service->configuration_.isMember("Uncovered"))
+      {
+        service->configuration_["Uncovered"] = Rules::RuleEngine::REFUSE;
+      }
     }
     catch (const Rules::RuleConfigurationError& e)
     {
