@@ -49,7 +49,10 @@ def json_orthanc(start_orthanc):
 
 @pytest.fixture(scope="module")
 def lua_orthanc(start_orthanc):
-    return start_orthanc(with_rules({"LuaScript": os.path.join(TABLE, "rules.lua")}), name="rules-lua")
+    config = with_rules({"LuaScript": os.path.join(TABLE, "rules.lua")})
+    if "DicomWeb" in config:
+        config["DicomWeb"]["Root"] = "/web/"   # the DICOMweb servers are looked up under the configured root
+    return start_orthanc(config, name="rules-lua")
 
 
 def make_instance(tags, study_uid=None, patient_id="RULES-PATIENT-1"):
