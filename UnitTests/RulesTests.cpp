@@ -370,6 +370,8 @@ TEST(Rules, LuaErrorsRefuseAndAreLoggedWithoutBreakingTheState)
   EXPECT_EQ("Lua rule script failed: error in DeidentificationRule (details in the Orthanc log)", d.reason);
   ASSERT_EQ(1u, log.size());
   EXPECT_NE(std::string::npos, log[0].find("boom Doe^Jane\\x0A\\x01"));   // escaped; the script's own text
+  EXPECT_FALSE(DecideOne(*engine, "CT").allowed);
+  EXPECT_EQ(1u, log.size());   // the same error again is not logged again within a minute
 
   for (const char* modality : { "MR", "US", "XA", "NM", "PT", "DX" })
   {
