@@ -26,7 +26,18 @@ CT = os.path.join(PYDICOM_TEST_FILES, "CT_small.dcm")
 SECRET_NAME = "Restart^Secretname"
 SECRET_ID = "RESTART-PID-271828"
 COUNT = 60
-SIZE = 384   # rows = columns: a step takes long enough to stop Orthanc mid-job
+# Orthanc saves its jobs about 1-2 s after SIGTERM (once its HTTP server has
+# stopped), and a step takes a few ms: an Orthanc Lua filter slows down the
+# storing of the de-identified copies (not the uploads) so that the job still
+# runs then.
+SLOW_STORE_LUA = """
+function ReceivedInstanceFilter(dicom, origin, info)
+  if string.sub(dicom.PatientID or '', 1, 4) == 'ANON' then
+    os.execute('sleep 0.08')
+  end
+  return true
+end
+"""
 
 
 def make_study(count=COUNT, patient_id=SECRET_ID):
@@ -42,18 +53,20 @@ def make_study(count=COUNT, patient_id=SECRET_ID):
         ds.SOPInstanceUID = generate_uid()
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         ds.InstanceNumber = i + 1
-        ds.Rows = SIZE
-        ds.Columns = SIZE
-        ds.PixelData = os.urandom(SIZE * SIZE * 2)
         buffer = io.BytesIO()
         ds.save_as(buffer, write_like_original=False)
         files.append(buffer.getvalue())
     return files
 
 
-def config(extra=None):
+def config(directory, extra=None):
+    lua = os.path.join(str(directory), "slow-store.lua")
+    with open(lua, "w") as f:
+        f.write(SLOW_STORE_LUA)
     result = {
+        "LuaScripts": [lua],
         "SaveJobs": True,
+        "DicomServerEnabled": False,   # a faster stop
         "ConcurrentJobs": 1,
         "Deidentification": {"ThreadsPerJob": 1},
     }
@@ -72,18 +85,21 @@ def upload(server, files):
 
 
 def restart(server, sig=signal.SIGTERM):
-    """Stops Orthanc with `sig` and starts it again on the same storage."""
+    """Stops Orthanc with `sig` and starts it again on the same storage;
+    returns the jobs registry Orthanc had saved."""
     if sig == signal.SIGTERM:
         server.stop()   # terminate(): Orthanc saves its jobs at exit
     else:
         server.process.send_signal(sig)
         server.process.wait(timeout=30)
     assert server.process.poll() is not None
+    _, registry = saved_registry(server)
     server.session = requests.Session()
     server.start()
+    return registry
 
 
-def wait_for_progress(server, job_id, low=10, high=70, timeout=60):
+def wait_for_progress(server, job_id, low=5, high=30, timeout=60):
     """Returns once the job is running between `low` and `high` percent."""
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -110,8 +126,8 @@ def copies_of_study(server, study_id):
     return result
 
 
-def interrupted_run(start_orthanc, sig, name):
-    server = start_orthanc(config(), name=name)
+def interrupted_run(start_orthanc, tmp_path, sig, name):
+    server = start_orthanc(config(tmp_path), name=name)
     files = make_study()
     answers = upload(server, files)
     source_study = answers[0]["ParentStudy"]
@@ -119,7 +135,13 @@ def interrupted_run(start_orthanc, sig, name):
 
     job_id = server.post_json("/studies/%s/deidentify" % source_study, {"KeepSource": False})["ID"]
     wait_for_progress(server, job_id)
-    restart(server, sig)
+    registry = restart(server, sig)
+
+    # Orthanc had saved the job unfinished: it resumes after the restart.
+    saved = registry["Jobs"][job_id]
+    assert saved["State"] in ("Pending", "Running"), saved["State"]
+    pending = [i for i in saved["Job"]["Operation"]["Instances"] if i["State"] == "Pending"]
+    assert 0 < len(pending) < COUNT or sig == signal.SIGKILL
 
     # The job is listed again (same ID) and resumes. An original is deleted
     # only once every copy is stored.
@@ -188,8 +210,8 @@ def write_registry(server, prop, registry):
         db.close()
 
 
-def test_deidentification_job_resumes_after_sigterm(start_orthanc):
-    server, job, content = interrupted_run(start_orthanc, signal.SIGTERM, "restart-term")
+def test_deidentification_job_resumes_after_sigterm(start_orthanc, tmp_path):
+    server, job, content = interrupted_run(start_orthanc, tmp_path, signal.SIGTERM, "restart-term")
     # The saved state holds Orthanc IDs and settings, never patient data or keys.
     server.stop()
     _, registry = saved_registry(server)
@@ -203,10 +225,128 @@ def test_deidentification_job_resumes_after_sigterm(start_orthanc):
     assert len(saved["Operation"]["Instances"]) == COUNT
 
 
-def test_deidentification_job_resumes_after_kill_9(start_orthanc):
+def test_deidentification_job_resumes_after_kill_9(start_orthanc, tmp_path):
     # Orthanc saved the job when it was submitted (then every 10 s): the
     # instances done since are de-identified again, and Orthanc already has
     # those copies (same UIDs): no duplicate.
-    server, job, content = interrupted_run(start_orthanc, signal.SIGKILL, "restart-kill")
+    server, job, content = interrupted_run(start_orthanc, tmp_path, signal.SIGKILL, "restart-kill")
     assert content["AlreadyStoredInstancesCount"] > 0
+    server.stop()
+
+
+def test_reidentification_job_needs_the_key_after_a_restart(start_orthanc, tmp_path):
+    key = str(tmp_path / "custodian-key.pem")
+    cert = str(tmp_path / "custodian-cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-subj", "/CN=custodian", "-days", "2"], check=True, capture_output=True)
+    with open(key) as f:
+        pem = f.read()
+
+    server = start_orthanc(config(tmp_path, {"Deidentification": {
+        "EnableReidentification": True, "Recipients": {"custodian": cert}}}), name="restart-reid")
+    small = upload(server, make_study(3, patient_id="REID-PID-1"))
+    deid = server.post_json("/studies/%s/deidentify" % small[0]["ParentStudy"],
+                            {"Recipients": ["custodian"], "Synchronous": True})["ID"]
+
+    # One jobs worker: the re-identification job waits behind a long job,
+    # and Orthanc saves it (without its key) at the graceful stop.
+    blocker = upload(server, make_study(20))
+    blocker_job = server.post_json("/studies/%s/deidentify" % blocker[0]["ParentStudy"], {})["ID"]
+    reid_job = server.post_json("/studies/%s/reidentify" % deid, {"PrivateKey": pem})["ID"]
+    server.post("/jobs/%s/pause" % reid_job, {})   # kept unfinished across the restart
+    wait_for_progress(server, blocker_job)
+    registry = restart(server)
+    assert registry["Jobs"][reid_job]["State"] == "Paused"
+
+    server.post("/jobs/%s/resume" % reid_job, {})
+    job = server.wait_for_job(reid_job, timeout=120)
+    assert job["State"] == "Failure"
+    assert "the private key is not stored; submit again" in job["Content"]["Error"]
+    assert job["Content"]["ReidentifiedInstancesCount"] == 0
+    assert server.wait_for_job(blocker_job, timeout=120)["State"] == "Success"
+
+    server.stop()
+    _, registry = saved_registry(server)
+    text = json.dumps(registry)
+    assert "PRIVATE KEY" not in text and pem.splitlines()[1] not in text
+    assert registry["Jobs"][reid_job]["Job"]["Operation"]["KeyFromConfiguration"] is False
+
+    # With PrivateKeyFile configured, the restored job resumes (here: resubmitted).
+    server.config["Deidentification"]["PrivateKeyFile"] = key
+    server.session = requests.Session()
+    server.start()
+    server.post("/jobs/%s/resubmit" % reid_job, {})
+    job = server.wait_for_job(reid_job, timeout=60)
+    assert job["State"] == "Success", json.dumps(job["Content"])
+    assert job["Content"]["ReidentifiedInstancesCount"] == 3
+    restored = job["Content"]["Resources"][0]["ID"]
+    assert patient_of_study(server, restored) == "REID-PID-1"
+    server.stop()
+
+
+def test_unreadable_saved_states_are_dropped(start_orthanc, tmp_path):
+    server = start_orthanc(config(tmp_path), name="restart-garbage")
+    answers = upload(server, make_study(2))
+    job_id = server.post_json("/studies/%s/deidentify" % answers[0]["ParentStudy"], {"Synchronous": True})
+    server.stop()
+
+    prop, registry = saved_registry(server)
+    (good_id, good), = [(k, v) for k, v in registry["Jobs"].items() if v["Job"]["Type"] == "Deidentification"]
+    operation = good["Job"]["Operation"]
+
+    def variant(job):
+        entry = json.loads(json.dumps(good))
+        entry["Job"] = job
+        return entry
+
+    def with_operation(**changes):
+        op = json.loads(json.dumps(operation))
+        op.update(changes)
+        return {"Type": "Deidentification", "DeidentificationPlugin": 1, "JobID": "", "Operation": op}
+
+    garbage = [
+        {"Type": "Deidentification"},
+        {"Type": "Deidentification", "DeidentificationPlugin": 99, "JobID": "", "Operation": operation},
+        {"Type": "Deidentification", "DeidentificationPlugin": "1", "Operation": operation},
+        {"Type": "Deidentification", "DeidentificationPlugin": 1, "JobID": "a\nb", "Operation": operation},
+        {"Type": "Deidentification", "DeidentificationPlugin": 1, "JobID": "", "Operation": [1, 2]},
+        with_operation(Version=0),
+        with_operation(Source="../../tools/reset"),
+        with_operation(Level="Instance"),
+        with_operation(Instances="garbage"),
+        with_operation(Instances=[1, None, "x"]),
+        with_operation(Instances=[{"ID": "../x", "State": "Pending"}]),
+        with_operation(Instances=[{"ID": operation["Instances"][0]["ID"], "State": "Done", "Copy": "/tools"}]),
+        with_operation(Request="x"),
+        with_operation(Request={"Profile": 5, "Options": []}),
+        {"Type": "Reidentification", "DeidentificationPlugin": 1, "JobID": "",
+         "Operation": {"Version": 1, "Level": "Study", "Source": 12, "Instances": {}}},
+    ]
+    for number, job in enumerate(garbage):
+        registry["Jobs"]["00000000-0000-0000-0000-%012d" % number] = variant(job)
+    # A saved request that the configuration no longer allows: restored, but fails clearly.
+    refused_id = "00000000-0000-0000-0000-999999999999"
+    registry["Jobs"][refused_id] = variant(with_operation(
+        Finished=False, Request={"Profile": "removed", "Options": [], "KeepSource": False},
+        Instances=[{"ID": i["ID"], "State": "Pending"} for i in operation["Instances"]]))
+    registry["Jobs"][refused_id]["State"] = "Pending"
+    write_registry(server, prop, registry)
+
+    server.session = requests.Session()
+    server.start()
+    jobs = server.get_json("/jobs")
+    assert good_id in jobs
+    for number in range(len(garbage)):
+        assert "00000000-0000-0000-0000-%012d" % number not in jobs
+    assert "cannot restore the saved Deidentification job" in server.read_log()
+    assert "/tools/reset" not in server.read_log()
+
+    refused = server.wait_for_job(refused_id, timeout=60)
+    assert refused["State"] == "Failure"
+    assert "cannot resume" in refused["Content"]["Error"]
+    assert "removed" in refused["Content"]["Error"]
+    # Nothing was deleted, the server is alive.
+    for answer in answers:
+        assert server.get("/instances/" + answer["ID"], check=False).status_code == 200
+    assert server.get_json("/system")["Version"]
     server.stop()
