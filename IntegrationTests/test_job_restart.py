@@ -350,3 +350,52 @@ def test_unreadable_saved_states_are_dropped(start_orthanc, tmp_path):
         assert server.get("/instances/" + answer["ID"], check=False).status_code == 200
     assert server.get_json("/system")["Version"]
     server.stop()
+
+
+def test_older_saved_states_after_the_deletion(start_orthanc, tmp_path):
+    """After kill -9, Orthanc restores the last state it saved, which may be
+    older than what the job did: a deletion of the originals that was not
+    saved completes without error, and instances the job had done before
+    deleting them fail clearly -- nothing is lost or duplicated."""
+    server = start_orthanc(config(tmp_path), name="restart-old")
+    answers = upload(server, make_study(4))
+    source_study = answers[0]["ParentStudy"]
+    job_id = server.post_json("/studies/%s/deidentify" % source_study, {"KeepSource": False})["ID"]
+    job = server.wait_for_job(job_id)
+    assert job["State"] == "Success" and job["Content"]["SourceDeleted"] is True
+    new_study = job["Content"]["Resources"][0]["ID"]
+    copies = copies_of_study(server, new_study)
+    server.stop()
+    prop, registry = saved_registry(server)
+    final = json.loads(json.dumps(registry["Jobs"][job_id]))
+
+    # 1. Saved with every copy stored, before the deletion was saved.
+    entry = registry["Jobs"][job_id]
+    entry["State"] = "Running"
+    entry["Job"]["Operation"].update(Finished=False, SourceDeleted=False)
+    write_registry(server, prop, registry)
+    server.session = requests.Session()
+    server.start()
+    job = server.wait_for_job(job_id)
+    assert job["State"] == "Success", json.dumps(job["Content"])
+    assert job["Content"]["SourceDeleted"] is True
+    assert copies_of_study(server, new_study) == copies
+    server.stop()
+
+    # 2. Saved when nothing was done yet (the originals are gone since).
+    prop, registry = saved_registry(server)
+    entry = registry["Jobs"][job_id] = final
+    entry["State"] = "Running"
+    operation = entry["Job"]["Operation"]
+    operation.update(Finished=False, SourceDeleted=False, NewResources=[], NewPatients=[])
+    operation["Instances"] = [{"ID": i["ID"], "State": "Pending"} for i in operation["Instances"]]
+    write_registry(server, prop, registry)
+    server.session = requests.Session()
+    server.start()
+    job = server.wait_for_job(job_id)
+    assert job["State"] == "Failure"
+    assert job["Content"]["FailedInstancesCount"] == 4
+    for failure in job["Content"]["FailedInstances"]:
+        assert failure["Instance"] in failure["Error"]
+    assert copies_of_study(server, new_study) == copies   # nothing lost, nothing duplicated
+    server.stop()
