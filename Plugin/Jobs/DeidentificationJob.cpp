@@ -244,7 +244,15 @@ namespace Deid
     }
 
     bool failures = HasFailures();
-    if (!request_.keepSource && !failures && !instances_.empty())
+    bool allStored = true;   // never delete an original whose copy is not stored
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const Instance& i : instances_)
+      {
+        allStored = allStored && (i.state == State::Done);
+      }
+    }
+    if (!request_.keepSource && !failures && allStored && !instances_.empty())
     {
       // Only now that every copy is stored (PS3.15 leaves this to the
       // application; we never lose data on a partial failure).
@@ -430,7 +438,7 @@ namespace Deid
       content["PatientID"] = *newPatients_.begin();
     }
     content["SourceDeleted"] = sourceDeleted_;
-    if (!restoreError_.empty())
+    if (!restoreError_.empty() && done < instances_.size())
     {
       content["Error"] = restoreError_;
     }
