@@ -29,11 +29,15 @@ COUNT = 60
 # Orthanc saves its jobs about 1-2 s after SIGTERM (once its HTTP server has
 # stopped), and a step takes a few ms: an Orthanc Lua filter slows down the
 # storing of the de-identified copies (not the uploads) so that the job still
-# runs then.
+# runs then (only while the file SLOW exists).
 SLOW_STORE_LUA = """
 function ReceivedInstanceFilter(dicom, origin, info)
   if string.sub(dicom.PatientID or '', 1, 4) == 'ANON' then
-    os.execute('sleep 0.08')
+    local flag = io.open('%s', 'r')
+    if flag then
+      flag:close()
+      os.execute('sleep 0.08')
+    end
   end
   return true
 end
@@ -61,8 +65,11 @@ def make_study(count=COUNT, patient_id=SECRET_ID):
 
 def config(directory, extra=None):
     lua = os.path.join(str(directory), "slow-store.lua")
+    slow = os.path.join(str(directory), "SLOW")
+    with open(slow, "w"):
+        pass
     with open(lua, "w") as f:
-        f.write(SLOW_STORE_LUA)
+        f.write(SLOW_STORE_LUA % slow)
     result = {
         "LuaScripts": [lua],
         "SaveJobs": True,
@@ -136,6 +143,7 @@ def interrupted_run(start_orthanc, tmp_path, sig, name):
     job_id = server.post_json("/studies/%s/deidentify" % source_study, {"KeepSource": False})["ID"]
     wait_for_progress(server, job_id)
     registry = restart(server, sig)
+    os.remove(os.path.join(str(tmp_path), "SLOW"))   # the rest of the job and the rerun at full speed
 
     # Orthanc had saved the job unfinished: it resumes after the restart.
     saved = registry["Jobs"][job_id]
