@@ -148,8 +148,8 @@ def interrupted_run(start_orthanc, tmp_path, sig, name):
     # Orthanc had saved the job unfinished: it resumes after the restart.
     saved = registry["Jobs"][job_id]
     assert saved["State"] in ("Pending", "Running"), saved["State"]
-    pending = [i for i in saved["Job"]["Operation"]["Instances"] if i["State"] == "Pending"]
-    assert 0 < len(pending) < COUNT or sig == signal.SIGKILL
+    pending = saved["Job"]["Operation"]["States"].count("P")
+    assert 0 < pending < COUNT or sig == signal.SIGKILL
 
     # The job is listed again (same ID) and resumes. An original is deleted
     # only once every copy is stored.
@@ -234,7 +234,8 @@ def test_deidentification_job_resumes_after_sigterm(start_orthanc, tmp_path):
     assert saved["Type"] == "Deidentification"
     assert saved["DeidentificationPlugin"] == 1
     assert saved["Operation"]["Request"]["KeepSource"] is False
-    assert len(saved["Operation"]["Instances"]) == COUNT
+    assert len(saved["Operation"]["Instances"].split(",")) == COUNT
+    assert set(saved["Operation"]["States"]) <= {"D", "A"}   # A: done again, Orthanc had the copy
 
 
 def test_deidentification_job_resumes_after_kill_9(start_orthanc, tmp_path):
@@ -327,8 +328,12 @@ def test_unreadable_saved_states_are_dropped(start_orthanc, tmp_path):
         with_operation(Level="Instance"),
         with_operation(Instances="garbage"),
         with_operation(Instances=[1, None, "x"]),
-        with_operation(Instances=[{"ID": "../x", "State": "Pending"}]),
-        with_operation(Instances=[{"ID": operation["Instances"][0]["ID"], "State": "Done", "Copy": "/tools"}]),
+        with_operation(Instances="../x", States="P", Copies=""),
+        with_operation(States="P"),
+        with_operation(States="X" * len(operation["States"])),
+        with_operation(Copies="/tools" + operation["Copies"]),
+        with_operation(Copies=",".join([""] * len(operation["States"]))),
+        with_operation(Errors=[]),
         with_operation(Request="x"),
         with_operation(Request={"Profile": 5, "Options": []}),
         {"Type": "Reidentification", "DeidentificationPlugin": 1, "JobID": "",
@@ -340,7 +345,7 @@ def test_unreadable_saved_states_are_dropped(start_orthanc, tmp_path):
     refused_id = "00000000-0000-0000-0000-999999999999"
     registry["Jobs"][refused_id] = variant(with_operation(
         Finished=False, Request={"Profile": "removed", "Options": [], "KeepSource": False},
-        Instances=[{"ID": i["ID"], "State": "Pending"} for i in operation["Instances"]]))
+        States="P" * len(operation["States"]), Copies=",".join([""] * len(operation["States"]))))
     registry["Jobs"][refused_id]["State"] = "Pending"
     write_registry(server, prop, registry)
 
@@ -400,7 +405,8 @@ def test_older_saved_states_after_the_deletion(start_orthanc, tmp_path):
     entry["State"] = "Running"
     operation = entry["Job"]["Operation"]
     operation.update(Finished=False, SourceDeleted=False, NewResources=[], NewPatients=[])
-    operation["Instances"] = [{"ID": i["ID"], "State": "Pending"} for i in operation["Instances"]]
+    operation["States"] = "P" * len(operation["States"])
+    operation["Copies"] = ",".join([""] * len(operation["States"]))
     write_registry(server, prop, registry)
     server.session = requests.Session()
     server.start()

@@ -13,8 +13,10 @@
 //     "Request": { "Profile": "research", "Options": [ ...every option, resolved ... ],
 //                  "KeepSource": false, "Project": .., "Recipients": .., "Cipher": .. },
 //     "Caller": "{\"RemoteIP\":..}",      // for the audit trail
-//     "Instances": [ { "ID": "<source>", "State": "Pending|Done|Failed",
-//                      "Copy": "<new ID>", "AlreadyStored": false, "Error": ".." } ],
+//     "Instances": "<source>,<source>,..",   // one string per list: saved after every step
+//     "States": "DDAFPP..",                  // per instance: Pending, Done, Already stored, Failed
+//     "Copies": "<new ID>,<new ID>,,,..",    // "" unless done
+//     "Errors": { "<source>": "<reason>" },  // the failed ones
 //     "NewResources": [..], "NewPatients": [..],
 //     "Finished": false, "SourceDeleted": false, "FinishError": ".." }
 // Only those request keys are kept (names, never certificates or keys).

@@ -51,24 +51,36 @@ namespace Deid
     state["Request"] = SaveRequest();
     state["Caller"] = description_.caller;
 
-    Json::Value instances(Json::arrayValue);
+    // One string per list (SavedJobState.h): the sources, one state letter
+    // per instance (P pending, D done, A done and already stored, F failed),
+    // the copies ("" unless done), and the errors by source.
+    std::vector<std::string> sources, copies;
+    std::string states;
+    Json::Value errors(Json::objectValue);
+    sources.reserve(instances_.size());
+    copies.reserve(instances_.size());
     for (const Instance& i : instances_)
     {
-      Json::Value instance(Json::objectValue);
-      instance["ID"] = i.sourceId;
-      instance["State"] = (i.state == State::Pending ? "Pending" : i.state == State::Done ? "Done" : "Failed");
-      if (i.state == State::Done)
+      sources.push_back(i.sourceId);
+      copies.push_back(i.state == State::Done ? i.newId : std::string());
+      switch (i.state)
       {
-        instance["Copy"] = i.newId;
-        instance["AlreadyStored"] = i.alreadyStored;
+        case State::Pending:
+          states.push_back('P');
+          break;
+        case State::Done:
+          states.push_back(i.alreadyStored ? 'A' : 'D');
+          break;
+        default:
+          states.push_back('F');
+          errors[i.sourceId] = i.error;
+          break;
       }
-      else if (i.state == State::Failed)
-      {
-        instance["Error"] = i.error;
-      }
-      instances.append(instance);
     }
-    state["Instances"] = instances;
+    state["Instances"] = SavedJobState::JoinIds(sources);
+    state["States"] = states;
+    state["Copies"] = SavedJobState::JoinIds(copies);
+    state["Errors"] = errors;
     state["NewResources"] = SavedJobState::ToArray(newResources_);
     state["NewPatients"] = SavedJobState::ToArray(newPatients_);
     state["Finished"] = finished_;
@@ -96,35 +108,39 @@ namespace Deid
     }
     o.sourceId_ = GetOrthancId(state, "Source");
 
-    const Json::Value& instances = GetArray(state, "Instances");
-    for (Json::ArrayIndex k = 0; k < instances.size(); k++)
+    const std::vector<std::string> sources = GetIdList(state, "Instances", false);
+    const std::string states = GetString(state, "States");
+    const std::vector<std::string> copies = GetIdList(state, "Copies", true, sources.size());
+    const Json::Value& errors = state.isMember("Errors") ? GetObject(state, "Errors") : Json::Value::nullSingleton();
+    if (states.size() != sources.size())
     {
-      const Json::Value& saved = instances[k];
-      if (!saved.isObject())
-      {
-        throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"Instances\" of the saved state is invalid");
-      }
+      throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"States\" of the saved state is invalid");
+    }
+    for (size_t k = 0; k < sources.size(); k++)
+    {
       Instance instance;
-      instance.sourceId = GetOrthancId(saved, "ID");
-      const std::string s = GetString(saved, "State");
-      if (s == "Pending")
+      instance.sourceId = sources[k];
+      switch (states[k])
       {
-        instance.state = State::Pending;
-      }
-      else if (s == "Done")
-      {
-        instance.state = State::Done;
-        instance.newId = GetOrthancId(saved, "Copy");
-        instance.alreadyStored = GetBool(saved, "AlreadyStored");
-      }
-      else if (s == "Failed")
-      {
-        instance.state = State::Failed;
-        instance.error = GetString(saved, "Error");
-      }
-      else
-      {
-        throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"State\" of the saved state is invalid");
+        case 'P':
+          instance.state = State::Pending;
+          break;
+        case 'D':
+        case 'A':
+          if (copies[k].empty())
+          {
+            throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"Copies\" of the saved state is invalid");
+          }
+          instance.state = State::Done;
+          instance.newId = copies[k];
+          instance.alreadyStored = (states[k] == 'A');
+          break;
+        case 'F':
+          instance.state = State::Failed;
+          instance.error = GetString(errors, sources[k].c_str(), "Failed before the restart of Orthanc");
+          break;
+        default:
+          throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"States\" of the saved state is invalid");
       }
       o.instances_.push_back(instance);
     }

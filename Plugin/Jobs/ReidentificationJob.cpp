@@ -296,28 +296,34 @@ namespace Deid
     state["Caller"] = description_.caller;
     state["KeyFromConfiguration"] = keyFromConfiguration_;
 
-    Json::Value instances(Json::arrayValue);
+    // One string per list (SavedJobState.h): the sources, one state letter
+    // per instance (P pending, D done, F failed), the copies ("" unless
+    // done), and the errors by source.
+    std::vector<std::string> sources, copies;
+    std::string states;
+    Json::Value errors(Json::objectValue);
     for (const Instance& i : instances_)
     {
-      Json::Value instance(Json::objectValue);
-      instance["ID"] = i.sourceId;
+      sources.push_back(i.sourceId);
+      copies.push_back(i.state == State::Done ? i.newId : std::string());
       switch (i.state)
       {
         case State::Pending:
-          instance["State"] = "Pending";
+          states.push_back('P');
           break;
         case State::Done:
-          instance["State"] = "Done";
-          instance["Copy"] = i.newId;
+          states.push_back('D');
           break;
         default:
-          instance["State"] = "Failed";
-          instance["Error"] = i.error;
+          states.push_back('F');
+          errors[i.sourceId] = i.error;
           break;
       }
-      instances.append(instance);
     }
-    state["Instances"] = instances;
+    state["Instances"] = SavedJobState::JoinIds(sources);
+    state["States"] = states;
+    state["Copies"] = SavedJobState::JoinIds(copies);
+    state["Errors"] = errors;
     state["NewResources"] = SavedJobState::ToArray(newResources_);
     state["Finished"] = finished_;
     return state;
@@ -341,34 +347,37 @@ namespace Deid
     o.sourceId_ = GetOrthancId(state, "Source");
     o.keyFromConfiguration_ = GetBool(state, "KeyFromConfiguration");
 
-    const Json::Value& instances = GetArray(state, "Instances");
-    for (Json::ArrayIndex k = 0; k < instances.size(); k++)
+    const std::vector<std::string> sources = GetIdList(state, "Instances", false);
+    const std::string states = GetString(state, "States");
+    const std::vector<std::string> copies = GetIdList(state, "Copies", true, sources.size());
+    const Json::Value& errors = state.isMember("Errors") ? GetObject(state, "Errors") : Json::Value::nullSingleton();
+    if (states.size() != sources.size())
     {
-      const Json::Value& saved = instances[k];
-      if (!saved.isObject())
-      {
-        throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"Instances\" of the saved state is invalid");
-      }
+      throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"States\" of the saved state is invalid");
+    }
+    for (size_t k = 0; k < sources.size(); k++)
+    {
       Instance instance;
-      instance.sourceId = GetOrthancId(saved, "ID");
-      const std::string s = GetString(saved, "State");
-      if (s == "Pending")
+      instance.sourceId = sources[k];
+      switch (states[k])
       {
-        instance.state = State::Pending;
-      }
-      else if (s == "Done")
-      {
-        instance.state = State::Done;
-        instance.newId = GetOrthancId(saved, "Copy");
-      }
-      else if (s == "Failed")
-      {
-        instance.state = State::Failed;
-        instance.error = GetString(saved, "Error");
-      }
-      else
-      {
-        throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"State\" of the saved state is invalid");
+        case 'P':
+          instance.state = State::Pending;
+          break;
+        case 'D':
+          if (copies[k].empty())
+          {
+            throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"Copies\" of the saved state is invalid");
+          }
+          instance.state = State::Done;
+          instance.newId = copies[k];
+          break;
+        case 'F':
+          instance.state = State::Failed;
+          instance.error = GetString(errors, sources[k].c_str(), "Failed before the restart of Orthanc");
+          break;
+        default:
+          throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"States\" of the saved state is invalid");
       }
       o.instances_.push_back(instance);
     }

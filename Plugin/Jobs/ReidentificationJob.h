@@ -8,8 +8,8 @@
 // The saved state (version 1):
 //   { "Version": 1, "Level": "Study", "Source": "<Orthanc ID>",
 //     "Caller": "{\"RemoteIP\":..}", "KeyFromConfiguration": false,
-//     "Instances": [ { "ID": "<source>", "State": "Pending|Done|Failed",
-//                      "Copy": "<new ID>", "Error": ".." } ],
+//     "Instances": "<source>,<source>,..", "States": "DDFP..",   // Pending, Done, Failed
+//     "Copies": "<new ID>,,..", "Errors": { "<source>": "<reason>" },
 //     "NewResources": [..], "Finished": false }
 // After a restart the job resumes only with the configured "PrivateKeyFile";
 // without it, the restored job fails with "the private key is not stored;

@@ -138,5 +138,54 @@ namespace Deid
       }
       return array;
     }
+
+    std::string JoinIds(const std::vector<std::string>& ids)
+    {
+      std::string result;
+      for (size_t i = 0; i < ids.size(); i++)
+      {
+        if (i > 0)
+        {
+          result.push_back(',');
+        }
+        result += ids[i];
+      }
+      return result;
+    }
+
+    std::vector<std::string> GetIdList(const Json::Value& state, const char* key, bool allowEmptyEntries,
+                                       size_t expectedCount)
+    {
+      if (!state.isObject() || !state.isMember(key))
+      {
+        throw BadField(key);
+      }
+      const std::string text = GetString(state, key);
+      std::vector<std::string> ids;
+      if (!text.empty() || expectedCount == 1)
+      {
+        size_t start = 0;
+        for (;;)
+        {
+          const size_t comma = text.find(',', start);
+          const std::string id = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          if (!(id.empty() ? allowEmptyEntries : IsOrthancId(id)))
+          {
+            throw BadField(key);
+          }
+          ids.push_back(id);
+          if (comma == std::string::npos)
+          {
+            break;
+          }
+          start = comma + 1;
+        }
+      }
+      if (expectedCount != static_cast<size_t>(-1) && ids.size() != expectedCount)
+      {
+        throw BadField(key);
+      }
+      return ids;
+    }
   }
 }

@@ -9,6 +9,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 namespace Deid
 {
@@ -30,5 +31,17 @@ namespace Deid
     std::set<std::string> GetOrthancIds(const Json::Value& state, const char* key);
 
     Json::Value ToArray(const std::set<std::string>& ids);
+
+    // Per-instance lists are saved as one comma-separated string ("id,id,..."):
+    // Orthanc asks for the saved state after every step and parses it, and
+    // one string costs a fraction of an array of objects (a job of 10,000
+    // instances saves about 1 MB per step otherwise).
+    std::string JoinIds(const std::vector<std::string>& ids);
+
+    // The list back: "" is no entry; with allowEmptyEntries, an entry may be
+    // "" (e.g. no copy yet); with expectedCount, the list must have that many
+    // entries ("" is then one empty entry when expectedCount is 1).
+    std::vector<std::string> GetIdList(const Json::Value& state, const char* key, bool allowEmptyEntries,
+                                       size_t expectedCount = static_cast<size_t>(-1));
   }
 }
