@@ -177,6 +177,11 @@ def interrupted_run(start_orthanc, tmp_path, sig, name):
     for instance in sources:
         assert server.get("/instances/" + instance, check=False).status_code == 404
 
+    # Every copy names its job, also when Orthanc saved the job before it had
+    # given it its ID (kill -9): the restored job finds it.
+    for instance in server.get_json("/studies/%s/instances" % new_study):
+        assert server.get("/instances/%s/metadata/DeidentificationJob" % instance["ID"]).text == job_id
+
     # An uninterrupted run of the same request on the same originals gives
     # the same UIDs and pseudonym (keyed providers): every copy is already stored.
     upload(server, files)

@@ -69,6 +69,7 @@ namespace Deid
       std::string type;
       std::shared_ptr<JobCompletion> completion = std::make_shared<JobCompletion>();
       std::shared_ptr<JobIdentity> identity = std::make_shared<JobIdentity>();
+      bool findIdentity = false;   // restored from a state saved before its ID was known
     };
 
     // The strings returned to Orthanc must stay valid until the next call;
@@ -138,11 +139,53 @@ namespace Deid
       }
     }
 
+    // A job restored from a state saved before OrthancPluginSubmitJob()
+    // returned does not know its ID. Before its first step after the restart,
+    // Orthanc's public content of the job is still the one computed at the
+    // restore: the one running job of this type with that content is this
+    // job (none or several: the ID stays unknown).
+    void FindIdentity(JobHolder& holder)
+    {
+      holder.findIdentity = false;
+      Json::Value jobs;
+      if (!RestGet(jobs, "/jobs?expand", true) || !jobs.isArray())
+      {
+        return;
+      }
+      // Through JSON text, as Orthanc has it (jsoncpp compares number types).
+      const std::string text = WriteJson(holder.operation->GetContent(), false);
+      const Json::Value content = ParseJson(text.data(), text.size());
+      std::string found;
+      for (Json::ArrayIndex i = 0; i < jobs.size(); i++)
+      {
+        const Json::Value& j = jobs[i];
+        if (j.isObject() && j["ID"].isString() && j["Type"] == holder.type && j["State"] == "Running" &&
+            j["Content"] == content)
+        {
+          if (!found.empty())
+          {
+            return;   // ambiguous
+          }
+          found = j["ID"].asString();
+        }
+      }
+      if (!found.empty())
+      {
+        holder.identity->Set(found);
+        holder.operation->SetJobId(found);
+      }
+    }
+
     OrthancPluginJobStepStatus JobStep(void* job)
     {
       JobHolder* holder = static_cast<JobHolder*>(job);
       try
       {
+        if (holder->findIdentity)
+        {
+          FindIdentity(*holder);
+        }
+
         if (holder->operation->Step())
         {
           return OrthancPluginJobStepStatus_Continue;
@@ -270,6 +313,7 @@ namespace Deid
         holder->operation = operation;
         holder->type = type;
         holder->identity->Set(jobId);
+        holder->findIdentity = jobId.empty();
         operation->SetJobId(jobId);
 
         OrthancPluginJob* job = CreateJob(std::move(holder));
