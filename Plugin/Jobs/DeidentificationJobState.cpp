@@ -158,6 +158,27 @@ namespace Deid
     const std::string caller = GetString(state, "Caller", "{}");
     const ResourceLevel& l = ResourceLevel::FromName(o.level_);
 
+    // A job that had succeeded only shows in the history: nothing to rebuild.
+    bool allDone = true;
+    for (const Instance& i : o.instances_)
+    {
+      allDone = allDone && (i.state == State::Done);
+    }
+    auto describeWithoutProviders = [&]()
+    {
+      o.providers_.reset();
+      o.description_.kind = "job";
+      o.description_.level = l.singular;
+      o.description_.sourceId = o.sourceId_;
+      o.description_.profileName = o.request_.profileName;
+      o.description_.caller = caller;
+    };
+    if (o.finished_ && allDone && o.finishError_.empty())
+    {
+      describeWithoutProviders();
+      return operation;
+    }
+
     // The same request against the current configuration: the same profile,
     // options, project and recipients give the same keyed providers. The
     // request was checked against the caller policy when it was submitted.
@@ -182,12 +203,7 @@ namespace Deid
       DescribeCurrentException(message);
       o.restoreError_ = "This job was saved before a restart of Orthanc and cannot resume: " + message +
         ". It deletes nothing; submit the request again.";
-      o.providers_.reset();
-      o.description_.kind = "job";
-      o.description_.level = l.singular;
-      o.description_.sourceId = o.sourceId_;
-      o.description_.profileName = o.request_.profileName;
-      o.description_.caller = caller;
+      describeWithoutProviders();
       LogWarning("De-identification job on " + std::string(l.singular) + " " + o.sourceId_ + ": " + o.restoreError_);
     }
     return operation;
