@@ -283,22 +283,34 @@ def test_reidentification_job_needs_the_key_after_a_restart(start_orthanc, tmp_p
     assert job["Content"]["ReidentifiedInstancesCount"] == 0
     assert server.wait_for_job(blocker_job, timeout=120)["State"] == "Success"
 
+    # A second one, kept unfinished across a restart with PrivateKeyFile.
+    blocker = upload(server, make_study(20))
+    blocker_job = server.post_json("/studies/%s/deidentify" % blocker[0]["ParentStudy"], {})["ID"]
+    second_job = server.post_json("/studies/%s/reidentify" % deid, {"PrivateKey": pem})["ID"]
+    server.post("/jobs/%s/pause" % second_job, {})
+    wait_for_progress(server, blocker_job)
     server.stop()
+
     _, registry = saved_registry(server)
+    assert registry["Jobs"][second_job]["State"] == "Paused"
     text = json.dumps(registry)
     assert "PRIVATE KEY" not in text and pem.splitlines()[1] not in text
     assert registry["Jobs"][reid_job]["Job"]["Operation"]["KeyFromConfiguration"] is False
 
-    # With PrivateKeyFile configured, the restored job resumes (here: resubmitted).
+    # With PrivateKeyFile configured, a restored job resumes with that key
+    # (and the failed one can be resubmitted).
     server.config["Deidentification"]["PrivateKeyFile"] = key
     server.session = requests.Session()
     server.start()
+    server.post("/jobs/%s/resume" % second_job, {})
     server.post("/jobs/%s/resubmit" % reid_job, {})
-    job = server.wait_for_job(reid_job, timeout=60)
-    assert job["State"] == "Success", json.dumps(job["Content"])
-    assert job["Content"]["ReidentifiedInstancesCount"] == 3
-    restored = job["Content"]["Resources"][0]["ID"]
-    assert patient_of_study(server, restored) == "REID-PID-1"
+    for job_id in (second_job, reid_job):
+        job = server.wait_for_job(job_id, timeout=60)
+        assert job["State"] == "Success", json.dumps(job["Content"])
+        assert job["Content"]["ReidentifiedInstancesCount"] == 3
+        assert "Error" not in job["Content"]
+        restored = job["Content"]["Resources"][0]["ID"]
+        assert patient_of_study(server, restored) == "REID-PID-1"
     server.stop()
 
 
