@@ -195,7 +195,7 @@ def interrupted_run(start_orthanc, tmp_path, sig, name):
     assert copies_of_study(server, new_study).keys() == copies.keys()
     assert patient_of_study(server, new_study).startswith("ANON")
 
-    # The saved state holds no patient data.
+    # Orthanc's log holds no patient data.
     log = server.read_log()
     for value in (SECRET_NAME, SECRET_ID, "Secretname"):
         assert value not in log
@@ -317,7 +317,7 @@ def test_reidentification_job_needs_the_key_after_a_restart(start_orthanc, tmp_p
 def test_unreadable_saved_states_are_dropped(start_orthanc, tmp_path):
     server = start_orthanc(config(tmp_path), name="restart-garbage")
     answers = upload(server, make_study(2))
-    job_id = server.post_json("/studies/%s/deidentify" % answers[0]["ParentStudy"], {"Synchronous": True})
+    server.post_json("/studies/%s/deidentify" % answers[0]["ParentStudy"], {"Synchronous": True})
     server.stop()
 
     prop, registry = saved_registry(server)
