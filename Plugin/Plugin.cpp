@@ -7,6 +7,9 @@
 #include "Configuration/Configuration.h"
 #include "Operations/EncryptionRecipients.h"
 #include "Rest/InstanceRoutes.h"
+#include "Jobs/DeidentificationJob.h"
+#include "Jobs/ReidentificationJob.h"
+#include "Orthanc/OrthancJob.h"
 #include "Operations/KeyStoreService.h"
 #include "Rest/MappingRoutes.h"
 #include "Orthanc/OrthancApi.h"
@@ -77,6 +80,11 @@ extern "C"
       // PS3.15 E.1.1 recipients of the Encrypted Attributes Sequence, E.1.2 re-identification.
       EncryptionRecipients::Initialize(Configuration::Get().GetSection());
       RegisterReidentifyRoutes(Configuration::Get().GetSection());
+
+      // Jobs saved by Orthanc ("SaveJobs") resume after a restart.
+      DeidentificationOperation::RegisterUnserializer();
+      ReidentificationOperation::RegisterUnserializer();
+      RegisterOrthancJobsUnserializer();
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
