@@ -13,6 +13,7 @@
 #include "Rest/ProfileRoutes.h"
 #include "Rest/ReidentifyRoutes.h"
 #include "Rest/ResourceRoutes.h"
+#include "Rest/RuleRoutes.h"
 #include "Rest/SendRoutes.h"
 #include "Operations/RuleService.h"
 
@@ -80,6 +81,7 @@ extern "C"
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
+      RegisterRuleRoutes();
       RegisterSendRoutes();
       summary += ", " + KeyStoreService::Get().GetDescription();
 
