@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import datetime
 
 import pydicom
 import pydicom.uid
@@ -82,16 +83,37 @@ def peers(start_orthanc, orthanc_workdir):
         scp.stop()
 
 
-def sender_config(scps, target, extra=None):
-    config = {
-        "DicomModalities": {name: [scp.aet, "127.0.0.1", scp.port] for name, scp in scps.items()},
+# Each destination its own rule: TRIAL_A gets shifted dates (project
+# "trial"), TRIAL_B the Basic Profile; secondary captures go nowhere; the
+# modality UNCOVERED has no rule (fail closed).
+RULES = {
+    "List": [
+        {"Name": "no-secondary-capture", "Destination": {"Kind": "Modality"}, "Match": {"Modality": "OT"},
+         "Refuse": "no secondary captures to modalities"},
+        {"Name": "trial-a-longitudinal", "Destination": {"Kind": "Modality", "Name": "TRIAL_A"},
+         "Profile": "longitudinal", "Project": "trial"},
+        {"Name": "trial-b-basic", "Destination": {"Kind": "Modality", "Name": ["TRIAL_B", "DOWN"]},
+         "Profile": "basic"},
+        {"Name": "archive", "Destination": {"Kind": ["Peer", "DicomWeb"]}, "Profile": "basic"},
+    ],
+    "Uncovered": "Refuse",
+}
+
+
+def sender_config(scps, target):
+    modalities = {name: [scp.aet, "127.0.0.1", scp.port] for name, scp in scps.items()}
+    modalities["UNCOVERED"] = ["UNCOVERED", "127.0.0.1", scps["TRIAL_A"].port]
+    return {
+        "DicomModalities": modalities,
         "OrthancPeers": {"archive": {"Url": target.url + "/"}},
         "Plugins": [PLUGIN] + ([DICOMWEB_PLUGIN] if has_dicomweb() else []),
         "DicomWeb": {"Servers": {"cloud": [target.url + "/dicom-web/"]}},
+        "Deidentification": {
+            "Profiles": {"longitudinal": {"Options": ["RetainLongitudinalModifiedDates"]}},
+            "Projects": {"trial": {"Pseudonym": {"Prefix": "TRIAL", "Digits": 6}}},
+            "Rules": RULES,
+        },
     }
-    for key, value in (extra or {}).items():
-        config[key] = value
-    return config
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +125,9 @@ def sender(start_orthanc, peers):
 # --- Data --------------------------------------------------------------------
 
 
-def make_study(series_count=2, per_series=2, patient_id=PATIENT_ID):
-    """One study of series_count x per_series instances from CT_small.dcm."""
+def make_study(series_count=2, per_series=2, patient_id=PATIENT_ID, modality="CT"):
+    """One study of series_count x per_series instances from CT_small.dcm;
+    the last series has the given Modality."""
     study = pydicom.uid.generate_uid()
     files = []
     for s in range(series_count):
@@ -121,7 +144,9 @@ def make_study(series_count=2, per_series=2, patient_id=PATIENT_ID):
             ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
             ds.StudyDate = "20210315"
             ds.SeriesDate = "20210315"
-            ds.ContentDate = "20210315"
+            ds.ContentDate = "20210316"
+            if s == series_count - 1:
+                ds.Modality = modality
             buffer = io.BytesIO()
             ds.save_as(buffer, write_like_original=False)
             files.append(buffer.getvalue())
@@ -166,6 +191,10 @@ def assert_one_study(datasets, series_count):
     assert len({ds.PatientID for ds in datasets}) == 1
     for ds in datasets:
         assert ds.SOPInstanceUID == ds.file_meta.MediaStorageSOPInstanceUID
+
+
+def days_between(a, b):
+    return (datetime.datetime.strptime(b, "%Y%m%d") - datetime.datetime.strptime(a, "%Y%m%d")).days
 
 
 def instances_count(server):
@@ -349,6 +378,99 @@ def test_audit_records_the_send(sender, peers):
     assert record["Details"]["SentInstances"] == 2
     assert record["Details"]["RefusedInstances"] == 0
     assert record["Details"]["FailedInstances"] == 0
-    assert "Rules" in record["Details"]
+    assert record["Details"]["Rules"] == ["trial-a-longitudinal"]
+    assert record["Profile"] == "longitudinal"
+    assert record["Options"] == "RetainLongitudinalModifiedDates"
+    assert record["Project"] == "trial"
     text = str(record)
     assert PATIENT_NAME not in text and "SEND-AUDIT-1" not in text
+
+
+# --- Rules per destination -----------------------------------------------------
+
+METHOD_CODES = "DeidentificationMethodCodeSequence"
+
+
+def codes(ds):
+    return {item.CodeValue for item in ds.get(METHOD_CODES, [])}
+
+
+def test_each_modality_gets_its_own_options(sender, peers):
+    scps, _ = peers
+    for scp in scps.values():
+        scp.clear()
+    study, uids = upload_study(sender, make_study())
+    for name in ("TRIAL_A", "TRIAL_B"):
+        answer = send(sender, "studies", study, {"Modality": name, "Synchronous": True})
+        assert answer["SentInstancesCount"] == 4, answer
+    a, b = scps["TRIAL_A"].datasets(), scps["TRIAL_B"].datasets()
+    assert len(a) == 4 and len(b) == 4
+    for received in (a, b):
+        assert_deidentified(received, uids)
+        assert_one_study(received, 2)
+
+    # TRIAL_A: RetainLongitudinalModifiedDates (113107), dates shifted by one
+    # offset, intervals kept, pseudonyms of the project "trial".
+    for ds in a:
+        assert "113107" in codes(ds)
+        assert ds.LongitudinalTemporalInformationModified == "MODIFIED"
+        assert ds.StudyDate not in ("", "20210315", "19000101")
+        shift = days_between("20210315", ds.StudyDate)
+        assert -3650 <= shift <= -1
+        assert days_between("20210316", ds.ContentDate) == shift
+        assert ds.PatientID.startswith("TRIAL")
+    # TRIAL_B: the Basic Profile only: no date survives.
+    for ds in b:
+        assert "113107" not in codes(ds) and "113100" in codes(ds)
+        assert ds.get("StudyDate", "") in ("", "19000101")
+        assert ds.get("ContentDate", "") in ("", "19000101")
+        assert not ds.PatientID.startswith("TRIAL")
+    # Two different de-identified versions never share UIDs.
+    assert a[0].StudyInstanceUID != b[0].StudyInstanceUID
+    assert not {ds.SOPInstanceUID for ds in a} & {ds.SOPInstanceUID for ds in b}
+
+
+def test_refused_instances_are_never_sent(sender, peers):
+    scps, _ = peers
+    scp = scps["TRIAL_B"]
+    scp.clear()
+    study, _ = upload_study(sender, make_study(series_count=2, per_series=2, patient_id="SEND-REFUSE-1",
+                                               modality="OT"))
+    refused_ids = {i["ID"] for i in sender.get_json("/studies/%s/instances" % study)
+                   if sender.get_json("/instances/%s/simplified-tags" % i["ID"])["Modality"] == "OT"}
+    assert len(refused_ids) == 2
+
+    answer = send(sender, "studies", study, {"Modality": "TRIAL_B", "Synchronous": True})
+    assert answer["SentInstancesCount"] == 2 and answer["RefusedInstancesCount"] == 2, answer
+    assert answer["FailedInstancesCount"] == 0
+    assert {r["Instance"] for r in answer["RefusedInstances"]} == refused_ids
+    for r in answer["RefusedInstances"]:
+        assert r["Rule"] == "no-secondary-capture"
+        assert "no secondary captures to modalities" in r["Reason"] and r["Instance"] in r["Reason"]
+    assert sorted(answer["Rules"]) == ["no-secondary-capture", "trial-b-basic"]
+    received = scp.datasets()
+    assert len(received) == 2 and all(ds.Modality == "CT" for ds in received)
+
+    job = sender.get_json(answer["Path"])
+    assert job["State"] == "Failure"
+    text = str(job)
+    assert PATIENT_NAME not in text and "SEND-REFUSE-1" not in text and "20210315" not in text
+
+    records = sender.get_json("/deidentification/audit?limit=1000")["Records"]
+    record = [r for r in records if r["Details"].get("JobID") == answer["ID"]][0]
+    assert record["Status"] == "Partial"
+    assert record["Details"]["RefusedInstances"] == 2 and record["Details"]["SentInstances"] == 2
+
+
+def test_destination_without_rule_gets_nothing(sender, peers):
+    scps, _ = peers
+    scp = scps["TRIAL_A"]   # UNCOVERED is the same storescp
+    scp.clear()
+    study, _ = upload_study(sender, make_study(series_count=1, per_series=2, patient_id="SEND-UNCOV-1"))
+    before = instances_count(sender)
+    answer = send(sender, "studies", study, {"Modality": "UNCOVERED", "Store": True, "Synchronous": True})
+    assert answer["RefusedInstancesCount"] == 2 and answer["SentInstancesCount"] == 0, answer
+    assert all("no rule covers" in r["Reason"] for r in answer["RefusedInstances"])
+    assert scp.files() == []
+    assert instances_count(sender) == before   # nothing stored either
+    assert sender.get_json(answer["Path"])["State"] == "Failure"
