@@ -3,6 +3,7 @@ peers on loopback: two DCMTK storescp processes as DICOM modalities, a
 second Orthanc as peer and, with the DICOMweb plugin, as STOW-RS server."""
 
 import glob
+import json
 import io
 import os
 import shutil
@@ -29,26 +30,28 @@ PATIENT_ID = "SEND-PID-4711"
 # --- Peers -------------------------------------------------------------------
 
 
+def wait_for_port(port, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listens on port %d" % port)
+
+
 class StoreScp:
     """A DCMTK storescp on a free loopback port writing into a temp dir."""
 
-    def __init__(self, aet, base):
+    def __init__(self, aet, base, port=None):
         self.aet = aet
         self.directory = tempfile.mkdtemp(prefix=aet + "-", dir=base)
-        self.port = free_port()
+        self.port = port or free_port()
         self.process = subprocess.Popen(
             [STORESCP, "-aet", aet, "+xa", "-od", self.directory, str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError("storescp %s did not start" % aet)
+        wait_for_port(self.port)
 
     def files(self):
         return sorted(f for f in glob.glob(os.path.join(self.directory, "*")) if os.path.isfile(f))
@@ -341,11 +344,12 @@ def test_dicomweb_without_the_plugin_is_refused(start_orthanc, peers):
         plain.stop()
 
 
-def test_failed_delivery_is_listed_by_instance(start_orthanc, sender, peers):
+def test_failed_delivery_is_listed_by_instance_and_resubmitted(start_orthanc, orthanc_workdir, peers):
     # A modality that nobody listens on: each instance fails alone, by Orthanc ID.
     scps, target = peers
     config = sender_config(scps, target)
-    config["DicomModalities"]["DOWN"] = ["DOWN", "127.0.0.1", free_port()]
+    down_port = free_port()
+    config["DicomModalities"]["DOWN"] = ["DOWN", "127.0.0.1", down_port]
     config["DicomScuTimeout"] = 2
     down = start_orthanc(config, name="down")
     try:
@@ -360,6 +364,17 @@ def test_failed_delivery_is_listed_by_instance(start_orthanc, sender, peers):
         assert job["State"] == "Failure"
         assert PATIENT_NAME not in str(job) and "SEND-DOWN-1" not in str(job)
         assert len(down.get_json("/instances")) == 2   # no copy left behind
+
+        # Once the modality is up, resubmitting the job sends the failed instances.
+        scp = StoreScp("DOWN", orthanc_workdir, port=down_port)
+        try:
+            down.post(answer["Path"] + "/resubmit", {})
+            job = down.wait_for_job(answer["ID"])
+            assert job["State"] == "Success", job
+            assert job["Content"]["SentInstancesCount"] == 2 and job["Content"]["FailedInstances"] == []
+            assert len(scp.files()) == 2
+        finally:
+            scp.stop()
     finally:
         down.stop()
 
@@ -474,3 +489,64 @@ def test_destination_without_rule_gets_nothing(sender, peers):
     assert scp.files() == []
     assert instances_count(sender) == before   # nothing stored either
     assert sender.get_json(answer["Path"])["State"] == "Failure"
+
+
+# --- The README's walkthrough, as written --------------------------------------
+
+README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+
+
+def readme_block(marker):
+    with open(README) as f:
+        text = f.read()
+    start = text.index("<!-- %s -->" % marker)
+    begin = text.index("```", start)
+    begin = text.index("\n", begin) + 1
+    return text[begin:text.index("```", begin)]
+
+
+def test_readme_walkthrough(start_orthanc, orthanc_workdir, tmp_path):
+    trial = str(tmp_path / "trial")
+    receiver = readme_block("send-walkthrough-receiver").strip()
+    assert receiver.startswith("mkdir -p /tmp/trial && ") and receiver.endswith(" &")
+    command = receiver[len("mkdir -p /tmp/trial && "):-2].split()
+    port = free_port()
+    command = [trial if c == "/tmp/trial" else str(port) if c == "11112" else c for c in command]
+    os.makedirs(trial)
+    scp = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        config = json.loads(readme_block("send-walkthrough-configuration"))
+        assert config["DicomModalities"]["TRIAL"][2] == 11112
+        config["DicomModalities"]["TRIAL"][2] = port
+        config["DicomModalities"]["PACS"] = ["PACS", "127.0.0.1", port]
+        server = start_orthanc(config, name="walkthrough")
+
+        script = readme_block("send-walkthrough-commands")
+        script = script.replace("http://127.0.0.1:8042", server.url).replace("/tmp/trial", trial)
+        result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        assert '"Allowed" : true' in out and '"Rule" : "trial"' in out, out
+        assert '"SentInstancesCount" : 1' in out, out
+        assert '"Operation" : "send"' in out and 'Modality \\"TRIAL\\"' in out, out
+
+        files = [f for f in os.listdir(trial) if f.startswith("CT.")]
+        assert len(files) == 1 and files[0] in out
+        ds = pydicom.dcmread(os.path.join(trial, files[0]))
+        original = pydicom.dcmread(PYDICOM_CT)
+        assert ds.PatientID.startswith("TRIAL") and len(ds.PatientID) == len("TRIAL") + 6
+        assert ds.LongitudinalTemporalInformationModified == "MODIFIED"
+        assert ds.StudyDate != original.StudyDate and -3650 <= days_between(original.StudyDate, ds.StudyDate) <= -1
+        assert ds.SOPInstanceUID != original.SOPInstanceUID and files[0] == "CT." + ds.SOPInstanceUID
+
+        # Any other modality: refused, nothing sent.
+        study = server.get_json("/studies")[0]
+        answer = send(server, "studies", study, {"Modality": "PACS", "Synchronous": True})
+        assert answer["RefusedInstancesCount"] == 1 and answer["SentInstancesCount"] == 0
+        assert len(os.listdir(trial)) == 1
+        server.stop()
+    finally:
+        scp.terminate()
+        scp.wait(timeout=10)
