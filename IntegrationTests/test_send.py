@@ -550,3 +550,12 @@ def test_readme_walkthrough(start_orthanc, orthanc_workdir, tmp_path):
     finally:
         scp.terminate()
         scp.wait(timeout=10)
+
+
+def test_sender_log_holds_no_patient_value(sender):
+    # Runs last in this module: every send above logged through this Orthanc.
+    log = sender.read_log()
+    assert "is not sent to Modality" in log   # the refusals were logged
+    for value in (PATIENT_NAME, PATIENT_ID, "SEND-PEER-1", "SEND-WEB-1", "SEND-REFUSE-1", "SEND-AUDIT-1",
+                  "Sender", "Patricia"):
+        assert value not in log
