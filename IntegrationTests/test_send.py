@@ -217,7 +217,7 @@ def test_send_study_to_modality_by_cstore(sender, peers):
     answer = send(sender, "studies", study, {"Modality": "TRIAL_A", "Synchronous": True})
     assert answer["SentInstancesCount"] == 4, answer
     assert answer["FailedInstancesCount"] == 0 and answer["RefusedInstancesCount"] == 0
-    assert sender.wait_for_job(answer["ID"])["State"] == "Success"
+    assert sender.get_json(answer["Path"])["State"] == "Success"   # final when answered
 
     received = scp.datasets()
     assert len(received) == 4
