@@ -17,6 +17,7 @@
 #include "Rest/ReidentifyRoutes.h"
 #include "Rest/ResourceRoutes.h"
 #include "Rest/RuleRoutes.h"
+#include "Rest/SendRoutes.h"
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
@@ -89,6 +90,7 @@ extern "C"
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
       RegisterRuleRoutes();
+      RegisterSendRoutes();
       summary += ", " + KeyStoreService::Get().GetDescription();
 
       OrthancApi::LogWarning(summary);

@@ -107,6 +107,10 @@ namespace Deid
     // A GET that also reaches the routes of other plugins (e.g. the
     // DICOMweb plugin's /dicom-web/servers).
     bool RestGetAfterPlugins(Json::Value& answer, const std::string& uri, bool tolerateErrors = false);
+    // A POST that also reaches the routes of other plugins (e.g. the
+    // DICOMweb plugin's /dicom-web/servers/{name}/stow).
+    bool RestPostAfterPlugins(Json::Value& answer, const std::string& uri, const std::string& body,
+                              bool tolerateErrors = false);
 
     // Orthanc's description of one of its error codes ("Unknown resource").
     std::string DescribeError(OrthancPluginErrorCode code);

@@ -30,5 +30,10 @@ namespace Deid
     InstanceOutcome ProcessInstance(const std::string& instanceId,
                                     const Rules::Destination& destination,
                                     bool keepCopy);
+
+    // Throws HttpError unless the destination is configured in Orthanc:
+    // 404 naming an unknown modality, peer or DICOMweb server (or DicomWeb
+    // without the DICOMweb plugin); 400 for a kind that is not sent to.
+    void CheckDestination(const Rules::Destination& destination);
   }
 }
