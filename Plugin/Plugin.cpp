@@ -16,6 +16,7 @@
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
+#include "Engine/NestingDepth.h"
 #include "Engine/ProfileTables.h"
 
 #ifndef DEID_PLUGIN_VERSION
@@ -53,6 +54,7 @@ extern "C"
         std::to_string(configuration->GetProfiles().size()) + " profiles, default \"" +
         configuration->GetDefaultProfileName() + "\", source metadata \"" +
         configuration->GetSourceMetadata() + "\"";
+      SetMaximumNestingDepth(configuration->GetMaximumNestingDepth());   // every parse of the engine
       Configuration::SetGlobal(std::move(configuration));
 
       if (!enabled)

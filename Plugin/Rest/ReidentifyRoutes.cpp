@@ -11,6 +11,7 @@
 
 #include "Engine/DeidError.h"
 #include "Engine/DicomFile.h"
+#include "Engine/LargeStack.h"
 #include "Engine/Reidentifier.h"
 
 #include <openssl/evp.h>
@@ -168,9 +169,14 @@ namespace Deid
     {
       try
       {
-        std::unique_ptr<DcmFileFormat> file = ParseDicom(data, size);
-        Reidentify(*file, key);
-        return WriteDicom(*file);
+        std::string restored;
+        LargeStack::Run([&]()   // recursive work: on a large stack, whatever the thread
+        {
+          std::unique_ptr<DcmFileFormat> file = ParseDicom(data, size);
+          Reidentify(*file, key);
+          restored = WriteDicom(*file);
+        });
+        return restored;
       }
       catch (const DeidError& e)
       {
