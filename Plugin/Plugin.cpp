@@ -3,6 +3,7 @@
 // studies, series), InstanceRoutes (single instances, uploads, preview),
 // ProfileRoutes (configured profiles).
 #include "Rest/AuditRoutes.h"
+#include "Configuration/CallerPolicy.h"
 #include "Orthanc/CallerContext.h"
 #include "Configuration/Configuration.h"
 #include "Operations/EncryptionRecipients.h"
@@ -42,6 +43,7 @@ extern "C"
       return -1;
     }
 
+    OrthancApi::RegisterErrorCodes();
     OrthancPluginSetDescription(context, "DICOM de-identification (PS3.15 Annex E Basic Profile and Options)");
 
     try
@@ -77,6 +79,9 @@ extern "C"
 
       // PS3.15 E.1.1 recipients of the Encrypted Attributes Sequence, E.1.2 re-identification.
       EncryptionRecipients::Initialize(Configuration::Get().GetSection());
+
+      // What callers may ask for beyond the configuration (403 otherwise).
+      CallerPolicy::Initialize(Configuration::Get().GetSection(), KeyStoreService::Get().GetProjectNames());
       RegisterReidentifyRoutes(Configuration::Get().GetSection());
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
@@ -106,6 +111,7 @@ extern "C"
   ORTHANC_PLUGINS_API void OrthancPluginFinalize()
   {
     Deid::RuleService::Finalize();
+    Deid::CallerPolicy::Finalize();
     Deid::EncryptionRecipients::Finalize();
     Deid::KeyStoreService::Finalize();
     Deid::Configuration::SetGlobal(nullptr);

@@ -20,6 +20,8 @@ namespace Deid
     std::vector<std::string> newResources;  // Orthanc IDs at the operation's level
     bool stored = false;                    // false for answers that stored nothing
     bool sourceDeleted = false;
+    std::string status;                     // empty: from the counts; "Refused" (caller policy)
+    std::string reason;                     // why it was refused (no patient data)
   };
 
   class DeidentificationEvents
@@ -28,5 +30,9 @@ namespace Deid
     // Called once per operation, when it has finished (with or without
     // failures). Must not throw.
     static void ReportFinished(const OperationReport& report);
+
+    // A request refused before anything was done (the caller policy):
+    // logged and audited with status "Refused". Must not throw.
+    static void ReportRefused(const OperationDescription& operation, const std::string& reason);
   };
 }
