@@ -145,7 +145,7 @@ namespace Deid
           }
           catch (const DeidError& e)
           {
-            throw ConfigurationError(e.what());
+            throw ConfigurationError(std::string(WHERE) + ".Options: " + e.what());
           }
         }
       }
