@@ -146,10 +146,14 @@ def test_stored_instance_routes(server, keys):
                 assert_too_deep(r)
         answer = server.post_json("/studies/%s/deidentify" % study, {"Synchronous": True})
         assert answer["FailedInstancesCount"] == (0 if ok else 1)
-        r = server.post("/instances/%s/reidentify" % instance, {"PrivateKey": open(keys[0]).read()}, check=False)
-        assert r.status_code == 400   # no Encrypted Attributes Sequence, or too deep
+        key = {"PrivateKey": open(keys[0]).read(), "Synchronous": True}
+        for path, body in (("/instances/%s/reidentify" % instance, {"PrivateKey": key["PrivateKey"]}),
+                           ("/studies/%s/reidentify" % study, key)):
+            r = server.post(path, body, check=False)
+            assert r.status_code == 400   # no Encrypted Attributes Sequence, or too deep
+            if not ok:
+                assert "nested more than %d levels" % MAXIMUM in r.json()["Details"]
         if not ok:
-            assert_too_deep(r)
             assert server.get_json("/statistics")["CountInstances"] == before
         assert_alive(server)
 
