@@ -3,6 +3,7 @@
 // studies, series), InstanceRoutes (single instances, uploads, preview),
 // ProfileRoutes (configured profiles).
 #include "Rest/AuditRoutes.h"
+#include "Configuration/CallerPolicy.h"
 #include "Orthanc/CallerContext.h"
 #include "Configuration/Configuration.h"
 #include "Operations/EncryptionRecipients.h"
@@ -21,6 +22,7 @@
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
+#include "Engine/NestingDepth.h"
 #include "Engine/ProfileTables.h"
 
 #ifndef DEID_PLUGIN_VERSION
@@ -46,6 +48,7 @@ extern "C"
       return -1;
     }
 
+    OrthancApi::RegisterErrorCodes();
     OrthancPluginSetDescription(context, "DICOM de-identification (PS3.15 Annex E Basic Profile and Options)");
 
     try
@@ -58,6 +61,7 @@ extern "C"
         std::to_string(configuration->GetProfiles().size()) + " profiles, default \"" +
         configuration->GetDefaultProfileName() + "\", source metadata \"" +
         configuration->GetSourceMetadata() + "\"";
+      SetMaximumNestingDepth(configuration->GetMaximumNestingDepth());   // every parse of the engine
       Configuration::SetGlobal(std::move(configuration));
 
       if (!enabled)
@@ -80,6 +84,9 @@ extern "C"
 
       // PS3.15 E.1.1 recipients of the Encrypted Attributes Sequence, E.1.2 re-identification.
       EncryptionRecipients::Initialize(Configuration::Get().GetSection());
+
+      // What callers may ask for beyond the configuration (403 otherwise).
+      CallerPolicy::Initialize(Configuration::Get().GetSection(), KeyStoreService::Get().GetProjectNames());
       RegisterReidentifyRoutes(Configuration::Get().GetSection());
 
       // Jobs saved by Orthanc ("SaveJobs") resume after a restart.
@@ -116,6 +123,7 @@ extern "C"
   ORTHANC_PLUGINS_API void OrthancPluginFinalize()
   {
     Deid::RuleService::Finalize();
+    Deid::CallerPolicy::Finalize();
     Deid::EncryptionRecipients::Finalize();
     Deid::KeyStoreService::Finalize();
     Deid::Configuration::SetGlobal(nullptr);

@@ -4,6 +4,7 @@
 #include "Orthanc/OrthancApi.h"
 
 #include "Engine/DicomFile.h"
+#include "Engine/LargeStack.h"
 
 #include <memory>
 
@@ -30,9 +31,14 @@ namespace Deid
   {
     try
     {
-      std::unique_ptr<DcmFileFormat> file = ParseDicom(data, size);
-      Reidentify(*file, key);
-      return WriteDicom(*file);
+      std::string restored;
+      LargeStack::Run([&]()   // recursive work: on a large stack, whatever the thread
+      {
+        std::unique_ptr<DcmFileFormat> file = ParseDicom(data, size);
+        Reidentify(*file, key);
+        restored = WriteDicom(*file);
+      });
+      return restored;
     }
     catch (const DeidError& e)
     {

@@ -5,12 +5,14 @@
 #include "Operations/EncryptionRecipients.h"
 #include "Operations/InstanceReidentifier.h"
 #include "Operations/KeyStoreService.h"
+#include "Orthanc/KnownKeys.h"
 #include "Orthanc/OrthancApi.h"
 #include "Orthanc/OrthancJob.h"
 #include "Orthanc/ResourceLevel.h"
 
 #include "Engine/DeidError.h"
 #include "Engine/DicomFile.h"
+#include "Engine/LargeStack.h"
 #include "Engine/Reidentifier.h"
 
 #include <openssl/evp.h>
@@ -153,6 +155,7 @@ namespace Deid
       const ResourceLevel& level = ResourceLevel::FromName(request.groups.at(0));
       const std::string& id = request.groups.at(1);
       const Json::Value body = request.GetJsonBody();
+      KnownKeys::Check(body, { "PrivateKey", "Password", "Priority", "Synchronous" });
       std::shared_ptr<const RecipientPrivateKey> key = GetKey(request, body);
 
       int priority = 0;
@@ -188,6 +191,7 @@ namespace Deid
     {
       const std::string& id = request.groups.at(0);
       const Json::Value body = request.GetJsonBody();
+      KnownKeys::Check(body, { "PrivateKey", "Password", "Store" });
       std::shared_ptr<const RecipientPrivateKey> key = GetKey(request, body);
       const bool store = GetBoolean(body, "Store", false);
       OperationDescription operation = Describe("Instance", id, body);
@@ -225,6 +229,7 @@ namespace Deid
     void ReidentifyUpload(RestAnswer& answer, const RestRequest& request)
     {
       // The body is the file: the key comes in the headers (or the configuration).
+      KnownKeys::CheckHeaders(request, "x-deidentification-", { KEY_HEADER, PASSWORD_HEADER });
       std::shared_ptr<const RecipientPrivateKey> key = GetKey(request, Json::Value(Json::nullValue));
       OperationDescription operation = Describe("", "", Json::Value(Json::objectValue));
 
