@@ -15,7 +15,28 @@ namespace Deid
                                      ActionCode action, std::optional<Option> chosenBy, const AttributeRule* rule,
                                      DummyMode mode)
   {
-    // PS3.15 Table E.1-1a, combined codes: see the comment at the top.
+    // The reason recorded with this element's change (preview); restored on
+    // return, as the items of a sequence record theirs in between.
+    struct ReasonScope
+    {
+      DeidentificationWalker& walker;
+      const ElementInfo* reasonFor;
+      std::string reason;
+      ~ReasonScope()
+      {
+        walker.reasonFor_ = reasonFor;
+        walker.reason_ = reason;
+      }
+    } scope { *this, reasonFor_, reason_ };
+
+    // PS3.3 Types of the IOD (TypeResolution.cpp); outside dummy mode, where
+    // every attribute stays present anyway.
+    if (mode == DummyMode::Off)
+    {
+      action = ResolveByType(action, info);
+    }
+
+    // PS3.15 Table E.1-1a, combined codes without Type data: see Deidentifier.cpp.
     switch (action)
     {
       case ActionCode::ZD:

@@ -16,12 +16,14 @@ namespace Deid
                                                  DeidentificationContext& context,
                                                  const DeidentificationSettings& settings,
                                                  DeidentificationResult& result,
-                                                 const PatientKey& patient) :
+                                                 const PatientKey& patient,
+                                                 const IodAttributeTypes* iod) :
     profile_(profile),
     context_(context),
     settings_(settings),
     result_(result),
-    patient_(patient)
+    patient_(patient),
+    iod_(iod)
   {
   }
 
@@ -42,6 +44,10 @@ namespace Deid
         change.before = info.value;
       }
       change.after = after;
+      if (&info == reasonFor_)
+      {
+        change.reason = reason_;
+      }
       result_.changes.push_back(change);
     }
   }
@@ -81,6 +87,7 @@ namespace Deid
     }
 
     std::set<uint32_t> keptPrivateBlocks;
+    const std::set<Uint16> removedOverlays = (mode == DummyMode::Off) ? FindRemovedOverlays(item) : std::set<Uint16>();
 
     for (const DcmTagKey& key : tags)
     {
@@ -102,7 +109,7 @@ namespace Deid
         original.reset(OFstatic_cast(DcmElement*, element->clone()));
       }
 
-      ProcessElement(item, element, itemPath, keptPrivateBlocks, mode);
+      ProcessElement(item, element, itemPath, keptPrivateBlocks, removedOverlays, mode);
 
       if (original && modifications_ != before)
       {
@@ -185,6 +192,7 @@ namespace Deid
                  privateCreator.empty() ? nullptr : privateCreator.c_str());
     info.name = named.getTagName();
     info.path = itemPath.empty() ? std::string() : itemPath + "." + info.name;
+    info.typePath = MakeTypePath(tagPath_, info.key);
 
     info.isSequence = (dynamic_cast<DcmSequenceOfItems*>(&element) != nullptr);
     DcmEVR encoded = NormalizeVR(element.ident());
@@ -232,6 +240,8 @@ namespace Deid
                                                     DummyMode mode)
   {
     const std::string base = info.path.empty() ? info.name : info.path;
+    const std::string parentTagPath = tagPath_;
+    tagPath_ = info.typePath;
     for (unsigned long i = 0; i < sequence.card(); i++)
     {
       DcmItem* child = sequence.getItem(i);
@@ -240,12 +250,26 @@ namespace Deid
         ProcessItem(*child, base + "[" + std::to_string(i) + "]", false, mode);
       }
     }
+    tagPath_ = parentTagPath;
   }
 
   void DeidentificationWalker::ProcessElement(DcmItem& parent, DcmElement* element, const std::string& itemPath,
-                                              std::set<uint32_t>& keptPrivateBlocks, DummyMode mode)
+                                              std::set<uint32_t>& keptPrivateBlocks,
+                                              const std::set<Uint16>& removedOverlays, DummyMode mode)
   {
     const DcmTagKey key = element->getTag();
+
+    if (removedOverlays.count(key.getGroup()) != 0)
+    {
+      // The whole Overlay Plane module goes with its Overlay Data (Type 1):
+      // see FindRemovedOverlays (TypeResolution.cpp).
+      ElementInfo info = Describe(*element, itemPath, "");
+      reasonFor_ = &info;
+      reason_ = "Overlay Plane module removed with Overlay Data (Type 1)";
+      Remove(parent, element, info, std::nullopt);
+      reasonFor_ = nullptr;
+      return;
+    }
 
     if (key.getElement() == 0x0000)
     {

@@ -6,6 +6,7 @@
 //   DummySequences.cpp    D on a sequence: items kept, content made dummy
 //   CleanAction.cpp       C: safe private attributes, shifted dates, text cleaner
 //   UnConversion.cpp      elements encoded as UN
+//   TypeResolution.cpp    the action chosen by the attribute's PS3.3 Type in the IOD
 // Deidentifier.cpp explains the choices.
 #pragma once
 
@@ -26,6 +27,7 @@ namespace Deid
     std::string privateCreator;
     std::string name;
     std::string path;
+    std::string typePath;      // tags from the top level, for AttributeTypes ("00081110>00081155")
     DcmEVR vr = EVR_UN;        // the real VR (dictionary VR if encoded as UN)
     bool encodedUN = false;
     bool isSequence = false;
@@ -56,13 +58,18 @@ namespace Deid
     std::optional<Pseudonym> pseudonym_;
     std::optional<int32_t> offsetDays_;
     size_t modifications_ = 0;
+    const IodAttributeTypes* iod_ = nullptr;   // nullptr: no Type data for the SOP Class
+    std::string tagPath_;                      // typePath of the sequence being walked
+    const ElementInfo* reasonFor_ = nullptr;   // the element whose change has reason_
+    std::string reason_;
 
   public:
     DeidentificationWalker(const Profile& profile,
                            DeidentificationContext& context,
                            const DeidentificationSettings& settings,
                            DeidentificationResult& result,
-                           const PatientKey& patient);
+                           const PatientKey& patient,
+                           const IodAttributeTypes* iod);
 
     size_t GetModifications() const
     {
@@ -86,7 +93,8 @@ namespace Deid
     void ProcessSequenceItems(DcmSequenceOfItems& sequence, const ElementInfo& info,
                               DummyMode mode = DummyMode::Off);
     void ProcessElement(DcmItem& parent, DcmElement* element, const std::string& itemPath,
-                        std::set<uint32_t>& keptPrivateBlocks, DummyMode mode);
+                        std::set<uint32_t>& keptPrivateBlocks, const std::set<Uint16>& removedOverlays,
+                        DummyMode mode);
     void Keep(DcmItem& parent, DcmElement* element, const ElementInfo& info);
     void Remove(DcmItem& parent, DcmElement* element, const ElementInfo& info, std::optional<Option> option);
     DcmElement* CreateElement(DcmItem& parent, const ElementInfo& info, DcmEVR vr);
@@ -111,6 +119,11 @@ namespace Deid
     // CleanAction.cpp
     void Clean(DcmItem& parent, DcmElement* element, const ElementInfo& info,
                std::optional<Option> option, const AttributeRule* rule, DummyMode mode);
+
+    // TypeResolution.cpp
+    ActionCode ResolveByType(ActionCode action, const ElementInfo& info);
+    std::set<Uint16> FindRemovedOverlays(DcmItem& item) const;
+    void FillDummyItem(DcmItem& item, const std::string& path, int depth);
 
     // UnConversion.cpp
     DcmSequenceOfItems* ReparseAsSequence(DcmItem& item, DcmElement*& element, const ElementInfo& info);

@@ -145,7 +145,12 @@ namespace Deid
         }
       }
 
-      DeidentificationWalker walker(profile_, context, settings, result, patient);
+      // The PS3.3 Types of the instance's IOD, by its SOP Class (none: "no IOD data").
+      const AttributeTypes* types = profile_.GetTables().GetAttributeTypes();
+      const IodAttributeTypes* iod = (types == nullptr) ? nullptr :
+        types->FindBySopClass(GetString(*dataset, DCM_SOPClassUID));
+
+      DeidentificationWalker walker(profile_, context, settings, result, patient, iod);
       walker.ProcessItem(*dataset, "", true);
 
       ReplaceFileMetaInformation(profile_, meta, dataset, originalMediaSopInstance, context, settings, result);

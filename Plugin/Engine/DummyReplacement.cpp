@@ -25,7 +25,19 @@ namespace Deid
     {
       // A dummy sequence: same items, contents replaced by dummies (see the
       // top comment). Each replaced element is recorded with its path.
-      ProcessSequenceItems(*static_cast<DcmSequenceOfItems*>(element), info, DummyMode::All);
+      DcmSequenceOfItems* sequence = static_cast<DcmSequenceOfItems*>(element);
+      AttributeTypeInfo type;
+      if (sequence->card() == 0 && iod_ != nullptr && iod_->Find(info.typePath, type) && type.type == 1)
+      {
+        // A Type 1 sequence has at least one item: one with dummy Type 1
+        // content (TypeResolution.cpp).
+        DcmItem* item = new DcmItem;
+        FillDummyItem(*item, info.typePath, 0);
+        sequence->insert(item);
+        Record(info, "D", option, std::nullopt);
+        return;
+      }
+      ProcessSequenceItems(*sequence, info, DummyMode::All);
       return;
     }
 
@@ -48,7 +60,7 @@ namespace Deid
       return;
     }
 
-    if (info.vr == EVR_UN && info.encodedUN)
+    if (info.vr == EVR_UN && info.encodedUN && !IsInDictionary(info.key, info.privateCreator))
     {
       // The VR is unknown: a dummy "consistent with the VR" cannot be made.
       Remove(parent, element, info, option);

@@ -31,7 +31,15 @@ namespace Deid
     return NormalizeVR(vr);
   }
 
-  std::vector<std::string> SplitValues(const std::string& value)
+  bool IsInDictionary(const DcmTagKey& key, const std::string& privateCreator)
+  {
+    const DcmDataDictionary& dict = dcmDataDict.rdlock();
+    const bool known = dict.findEntry(key, privateCreator.empty() ? nullptr : privateCreator.c_str()) != nullptr;
+    dcmDataDict.rdunlock();
+    return known;
+  }
+
+    std::vector<std::string> SplitValues(const std::string& value)
   {
     std::vector<std::string> result;
     size_t start = 0;

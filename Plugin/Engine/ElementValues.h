@@ -18,6 +18,10 @@ namespace Deid
   // The VR from the DCMTK dictionary, EVR_UN if unknown.
   DcmEVR DictionaryVR(const DcmTagKey& key, const std::string& privateCreator);
 
+  // True if the DCMTK dictionary knows the tag (its VR may be UN, e.g.
+  // Selector UN Value (0072,006D)).
+  bool IsInDictionary(const DcmTagKey& key, const std::string& privateCreator);
+
   // Values of a multi-valued string, split on '\'; and joined back.
   std::vector<std::string> SplitValues(const std::string& value);
   std::string JoinValues(const std::vector<std::string>& values);
