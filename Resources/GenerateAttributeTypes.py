@@ -47,6 +47,10 @@ IOD_MODULES_D3T = 'iod_modules_d3t20251020.csv'
 IOD_MODULES_2026B = 'iod_modules_2026b.csv'
 E11_FILE = 'AttributeConfidentialityProfile.json'
 OUTPUT_FILE = 'AttributeTypes.json'
+# For the tests (not embedded): the Type 1 and 2 attributes of the mandatory
+# modules of each IOD, from which UnitTests/IodConformanceTests.cpp builds one
+# synthetic instance per IOD.
+TEST_OUTPUT = os.path.join(REPO_ROOT, 'UnitTests', 'IodMandatoryAttributes.json')
 SOURCE = ('PS3.3 attribute Types from dicom3tools 1.00.snapshot.20251020111927 (%s, %s); '
           'IODs missing from dicom3tools from highdicom 2026b (%s)'
           % (MODULE_ATTRIBUTES, IOD_MODULES_D3T, IOD_MODULES_2026B))
@@ -145,6 +149,49 @@ def ReadModules(standardDir, listed):
     return modules
 
 
+def ReadMandatoryAttributes(standardDir, moduleNames):
+    """module -> sorted tag paths of its Type 1 and 2 attributes (not 1C/2C),
+    nested only in Type 1 or 2 sequences."""
+    rows = collections.defaultdict(dict)
+    with open(os.path.join(standardDir, MODULE_ATTRIBUTES), encoding='utf-8', newline='') as f:
+        for r in csv.DictReader(f):
+            if r['module'] in moduleNames:
+                rows[r['module']][r['path']] = r
+    result = {}
+    for module, byPath in rows.items():
+        paths = []
+        for path, r in byPath.items():
+            parts = path.split('>')
+            prefixes = ['>'.join(parts[:i + 1]) for i in range(len(parts))]
+            if all(byPath[q]['type'].strip() in ('1', '2') for q in prefixes):
+                paths.append(('>'.join(TagKey(byPath[q]['tag']) for q in prefixes), byPath[path]['type'].strip()))
+        result[module] = sorted(paths)
+    return result
+
+
+def GenerateTestFile(standardDir, iods):
+    mandatory = collections.OrderedDict()
+    for iod in iods:
+        if iod['Source'] != 'dicom3tools':
+            continue   # dciodvfy only knows the dicom3tools IODs
+        mandatory[iod['IOD']] = (iod['SOPClassUIDs'][0], [m for m, u in iod['Modules'] if u == 'M'])
+    names = sorted({m for _, ms in mandatory.values() for m in ms})
+    attributes = ReadMandatoryAttributes(standardDir, set(names))
+    lines = ['{', '  "Source": %s,' % json.dumps(SOURCE), '  "Modules": {']
+    for i, m in enumerate(names):
+        body = json.dumps(['%s:%s' % (p, t) for p, t in attributes.get(m, [])], separators=(',', ':'))
+        lines.append('    %s: %s%s' % (json.dumps(m), body, ',' if i + 1 < len(names) else ''))
+    lines.append('  },')
+    lines.append('  "IODs": [')
+    items = list(mandatory.items())
+    for i, (name, (sop, ms)) in enumerate(items):
+        lines.append('    %s%s' % (json.dumps({'IOD': name, 'SOPClassUID': sop, 'Modules': ms}, separators=(',', ':')),
+                                   ',' if i + 1 < len(items) else ''))
+    lines.append('  ]')
+    lines.append('}')
+    return '\n'.join(lines) + '\n'
+
+
 def ReadIods(standardDir, modules):
     iods = []
     d3tSops = set()
@@ -199,7 +246,7 @@ def Generate(standardDir, profilesDir):
         lines.append('    %s%s' % (json.dumps(entry, separators=(',', ':')), ',' if i + 1 < len(iods) else ''))
     lines.append('  ]')
     lines.append('}')
-    return '\n'.join(lines) + '\n', len(iods), len(names)
+    return '\n'.join(lines) + '\n', len(iods), len(names), GenerateTestFile(standardDir, iods)
 
 
 def main():
@@ -213,18 +260,23 @@ def main():
         if args.check and not os.path.exists(os.path.join(args.standard, MODULE_ATTRIBUTES)):
             print('skipped: %s not present' % os.path.join(os.path.relpath(args.standard, REPO_ROOT), MODULE_ATTRIBUTES))
             return 0
-        text, iodCount, moduleCount = Generate(args.standard, args.output)
+        text, iodCount, moduleCount, testText = Generate(args.standard, args.output)
         target = os.path.join(args.output, OUTPUT_FILE)
         if args.check:
-            committed = open(target, encoding='utf-8').read() if os.path.exists(target) else None
-            if committed != text:
-                print('%s does not match the sources; run Resources/GenerateAttributeTypes.py' % OUTPUT_FILE)
-                return 1
-            print('ok: %s matches the sources (%d IODs, %d modules)' % (OUTPUT_FILE, iodCount, moduleCount))
+            for path, expected in ((target, text), (TEST_OUTPUT, testText)):
+                committed = open(path, encoding='utf-8').read() if os.path.exists(path) else None
+                if committed != expected:
+                    print('%s does not match the sources; run Resources/GenerateAttributeTypes.py'
+                          % os.path.relpath(path, REPO_ROOT))
+                    return 1
+            print('ok: %s and %s match the sources (%d IODs, %d modules)'
+                  % (OUTPUT_FILE, os.path.relpath(TEST_OUTPUT, REPO_ROOT), iodCount, moduleCount))
             return 0
-        with open(target, 'w', encoding='utf-8', newline='\n') as f:
-            f.write(text)
-        print('wrote %s (%d IODs, %d modules, %d bytes)' % (target, iodCount, moduleCount, len(text)))
+        for path, content in ((target, text), (TEST_OUTPUT, testText)):
+            with open(path, 'w', encoding='utf-8', newline='\n') as f:
+                f.write(content)
+            print('wrote %s (%d bytes)' % (path, len(content)))
+        print('%d IODs, %d modules' % (iodCount, moduleCount))
         return 0
     except (GenerationError, OSError, KeyError, ValueError) as e:
         print('error: %s' % e, file=sys.stderr)

@@ -88,6 +88,7 @@ namespace Deid
         info.type = strictness;
         info.typeText = it->second;
         info.module = &module.name;
+        info.mandatoryModule = (module.usage == "M");
         found = true;
       }
     }

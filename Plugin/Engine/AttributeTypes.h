@@ -24,6 +24,7 @@ namespace Deid
     int type = 3;                  // 1 (1 or 1C), 2 (2 or 2C) or 3
     std::string typeText;          // "1C", as in PS3.3
     const std::string* module = nullptr;   // "Presentation State Identification"
+    bool mandatoryModule = false;          // the module's usage in the IOD is M
   };
 
   class IodAttributeTypes

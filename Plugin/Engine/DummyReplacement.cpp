@@ -67,6 +67,21 @@ namespace Deid
       return;
     }
 
+    if ((info.vr == EVR_OB || info.vr == EVR_OW) && ((info.key.getGroup() & 0xFF01) == 0x5000 ||
+                                                     (info.key.getGroup() & 0xFF01) == 0x6000))
+    {
+      // Overlay / Curve Data of a mandatory module: zeros of the same length,
+      // consistent with the rows, columns and points that stay.
+      const std::vector<Uint8> zeros(element->getLength() + (element->getLength() & 1), 0);
+      DcmElement* target = CreateElement(parent, info, info.vr);
+      if (target->putUint8Array(zeros.data(), static_cast<unsigned long>(zeros.size())).bad())
+      {
+        throw DeidError(ErrorCode::Internal, "Cannot set a dummy value for " + FormatTag(info.key));
+      }
+      Record(info, "D", option, std::nullopt);
+      return;
+    }
+
     DcmElement* target = CreateElement(parent, info, info.vr);
     OFCondition status;
     switch (info.vr)

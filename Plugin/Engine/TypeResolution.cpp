@@ -20,7 +20,9 @@
 //    attribute stays present with minimal content) and the preview says so.
 //  - Whole modules: removing Overlay Data (60xx,3000), Type 1, removes the
 //    whole overlay group; Curve groups (50xx) are removed whole by the table.
-//    Repeating groups are not subject to the rules above.
+//    Where the IOD makes the Overlay Plane or Curve module mandatory (the
+//    retired Standalone Overlay and Curve IODs), the rules above apply instead,
+//    and Overlay / Curve Data become zeros of the same length.
 
 #include "DeidentificationWalker.h"
 #include "DeidError.h"
@@ -54,9 +56,15 @@ namespace Deid
     {
       return action;
     }
-    if (IsRepeatingGroup(info.key) || (info.key.getGroup() & 1) != 0)
+    if ((info.key.getGroup() & 1) != 0)
     {
-      return action;   // whole modules (FindRemovedOverlays); private attributes have no Type
+      return action;   // private attributes have no Type
+    }
+    AttributeTypeInfo type;
+    if (IsRepeatingGroup(info.key) &&
+        (iod_ == nullptr || !iod_->Find(info.typePath, type) || !type.mandatoryModule))
+    {
+      return action;   // the whole module goes (FindRemovedOverlays; Curve: all of 50xx is X)
     }
 
     if (iod_ == nullptr)
@@ -69,7 +77,6 @@ namespace Deid
       return action;
     }
 
-    AttributeTypeInfo type;
     if (!iod_->Find(info.typePath, type))
     {
       if (IsCombined(action))
@@ -126,7 +133,9 @@ namespace Deid
     for (unsigned long i = 0; i < item.card(); i++)
     {
       const DcmTagKey key = item.getElement(i)->getTag();
-      if ((key.getGroup() & 0xFF01) == 0x6000 && key.getElement() == 0x3000)
+      AttributeTypeInfo type;
+      if ((key.getGroup() & 0xFF01) == 0x6000 && key.getElement() == 0x3000 &&
+          !(iod_ != nullptr && iod_->Find(MakeTypePath(tagPath_, key), type) && type.mandatoryModule))
       {
         // Overlay Data is Type 1 in the Overlay Plane module: when the profile
         // removes it (X, or C that no cleaner handles: the Basic Profile's X),
