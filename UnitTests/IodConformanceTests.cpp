@@ -358,7 +358,8 @@ namespace
     return !path.empty();
   }
 
-  std::string BuildInstance(const Json::Value& iod, std::vector<std::pair<DcmTagKey, std::string>>& identifying)
+  std::string BuildInstance(const Json::Value& iod, std::vector<std::pair<DcmTagKey, std::string>>& identifying,
+                            bool withTableE11)
   {
     const std::string sopClass = iod["SOPClassUID"].asString();
     auto file = MakeFile(sopClass.c_str());
@@ -379,6 +380,31 @@ namespace
         if (ParsePath(text.substr(0, text.find(':')), path))
         {
           AddAttribute(ds, path, identifying);
+        }
+      }
+    }
+    if (withTableE11)
+    {
+      // Also every attribute of Table E.1-1 that these modules define, at any
+      // Type (Profiles/AttributeTypes.json): the combined actions and Type 3
+      // sequences are exercised too.
+      const IodAttributeTypes* types = Tables()->GetAttributeTypes()->FindBySopClass(sopClass);
+      if (types != nullptr)
+      {
+        for (const IodAttributeTypes::Module& module : types->GetModules())
+        {
+          if (module.usage != "M")
+          {
+            continue;
+          }
+          for (const auto& entry : *module.types)
+          {
+            std::vector<DcmTagKey> path;
+            if (ParsePath(entry.first, path))
+            {
+              AddAttribute(ds, path, identifying);
+            }
+          }
         }
       }
     }
@@ -417,7 +443,7 @@ TEST_P(IodConformance, SyntheticInstanceStaysValid)
   ASSERT_NE(nullptr, iod);
 
   std::vector<std::pair<DcmTagKey, std::string>> identifying;
-  const std::string input = BuildInstance(*iod, identifying);
+  const std::string input = BuildInstance(*iod, identifying, true);
   const std::string inputPath = WriteTemp(GetParam() + "-in", input);
   const std::set<std::string> before = DciodvfyErrors(inputPath);
   std::filesystem::remove(inputPath);
