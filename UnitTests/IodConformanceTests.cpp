@@ -8,7 +8,8 @@
 //   mandatory modules, with identifying values in the attributes of Table
 //   E.1-1. It is de-identified with the Basic Profile, and with one Option
 //   per IOD in turn (so that each Option covers a tenth of the IODs).
-// - Every pydicom test file that DCMTK reads, the same way.
+// - Every pydicom test and character set file that DCMTK reads, and the
+//   sample files of Debian's dicom3tools and libgdcm packages, the same way.
 // dciodvfy must report no error that the input did not have, and no
 // identifying value may survive where the profile removes or replaces it.
 // One dciodvfy per file; skipped when dciodvfy is not installed.
@@ -65,20 +66,26 @@ namespace
     return names;
   }
 
+  // The pydicom test and character set files, and the sample files that
+  // Debian's dicom3tools (MR) and libgdcm (XA) packages ship. Full paths.
   std::vector<std::string> ListCorpus()
   {
     std::vector<std::string> files;
-    std::error_code ec;
-    if (!std::filesystem::is_directory(CORPUS, ec))
+    for (const char* root : { CORPUS, "/usr/lib/python3/dist-packages/pydicom/data/charset_files",
+                              "/usr/share/doc/dicom3tools/examples", "/usr/share/doc/libgdcm3.0/examples" })
     {
-      return files;
-    }
-    for (auto it = std::filesystem::recursive_directory_iterator(CORPUS, ec);
-         it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-    {
-      if (!ec && it->is_regular_file() && it->path().extension() == ".dcm")
+      std::error_code ec;
+      if (!std::filesystem::is_directory(root, ec))
       {
-        files.push_back(std::filesystem::relative(it->path(), CORPUS).string());
+        continue;
+      }
+      for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+           it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+      {
+        if (!ec && it->is_regular_file() && it->path().extension() == ".dcm")
+        {
+          files.push_back(it->path().string());
+        }
       }
     }
     std::sort(files.begin(), files.end());
@@ -472,7 +479,7 @@ TEST_P(PydicomIodConformance, NoNewDciodvfyErrors)
   {
     GTEST_SKIP() << "dciodvfy (dicom3tools) is not installed";
   }
-  const std::string path = std::string(CORPUS) + "/" + GetParam();
+  const std::string& path = GetParam();
   std::ifstream stream(path, std::ios::binary);
   const std::string input((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
   try
@@ -521,8 +528,18 @@ TEST_P(PydicomIodConformance, NoNewDciodvfyErrors)
 INSTANTIATE_TEST_SUITE_P(Files, PydicomIodConformance, ::testing::ValuesIn(ListCorpus()),
                          [](const ::testing::TestParamInfo<std::string>& info)
                          {
+                           std::string relative = info.param;
+                           const std::string prefix = "/usr/lib/python3/dist-packages/pydicom/data/";
+                           if (relative.compare(0, prefix.size(), prefix) == 0)
+                           {
+                             relative = relative.substr(prefix.size());
+                           }
+                           else
+                           {
+                             relative = relative.substr(relative.find("/doc/") + 5);
+                           }
                            std::string name;
-                           for (char c : info.param)
+                           for (char c : relative)
                            {
                              name.push_back(isalnum(static_cast<unsigned char>(c)) ? c : '_');
                            }
