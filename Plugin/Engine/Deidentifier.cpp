@@ -4,7 +4,10 @@
 // Choices (README):
 //  - Combined actions of Table E.1-1a (X/Z, Z/D, X/D, X/Z/D, X/Z/U*) depend on
 //    the IOD Type of the attribute ("X unless Z or D is required to maintain
-//    IOD conformance"). Without IOD tables the engine takes the variant that
+//    IOD conformance"): TypeResolution.cpp decides them, and X or Z on Type 1
+//    and 2 attributes, from Profiles/AttributeTypes.json for the instance's
+//    SOP Class. Without IOD tables (a SOP Class without Type data, or an
+//    attribute the IOD does not define at that path) the engine takes the variant that
 //    keeps a valid instance whatever the Type: the attribute stays present
 //    with minimal content: Z/D, X/D, X/Z/D -> D; X/Z -> Z; X/Z/U* -> the
 //    sequence is kept and its items are processed recursively, which replaces
