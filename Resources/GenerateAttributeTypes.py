@@ -114,7 +114,6 @@ def ReadModules(standardDir, listed):
     for module, attributes in rows.items():
         byPath = {}
         for r in attributes:
-            keys = []
             # The path holds keywords; the tags come from the row of each prefix.
             byPath[r['path']] = r
         typed = {}
