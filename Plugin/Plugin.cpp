@@ -6,6 +6,7 @@
 #include "Orthanc/CallerContext.h"
 #include "Configuration/Configuration.h"
 #include "Operations/EncryptionRecipients.h"
+#include "Explorer/OrthancExplorerExtension.h"
 #include "Rest/InstanceRoutes.h"
 #include "Operations/KeyStoreService.h"
 #include "Rest/MappingRoutes.h"
@@ -79,6 +80,9 @@ extern "C"
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
+
+      // Orthanc Explorer buttons, and GET /deidentification/capabilities.
+      RegisterOrthancExplorer(Configuration::Get().GetSection());
       summary += ", " + KeyStoreService::Get().GetDescription();
 
       OrthancApi::LogWarning(summary);
