@@ -39,6 +39,13 @@ async function screenshot(name) {
   return file;
 }
 
+// The open dialog alone, for the README (Resources/Screenshots/).
+async function dialogScreenshot(name, selector) {
+  fs.mkdirSync(path.join(shots, 'dialogs'), { recursive: true });
+  await page.locator(selector || '#deid-dialog .deid-dialog')
+    .screenshot({ path: path.join(shots, 'dialogs', name + '.png') });
+}
+
 async function step(name, body) {
   const started = Date.now();
   try {
@@ -116,6 +123,15 @@ async function main() {
       assert.strictEqual(await isVisible('#deid-study-reidentify'), false,
                          'no Re-identify on a study that is not de-identified');
       await screenshot('study-page-buttons');
+      await dialogScreenshot('study-page-buttons', '#study .ui-block-a');
+    });
+
+    await step('patient and series pages show the buttons', async () => {
+      const study = await rest('GET', '/studies/' + scenario.study);
+      await openPage('patient', study.ParentPatient);
+      assert.strictEqual(await isVisible('#deid-patient-reidentify'), false);
+      await openPage('series', study.Series[0]);
+      await openPage('study', scenario.study);
     });
 
     await step('De-identify with a chosen option', async () => {
@@ -129,6 +145,7 @@ async function main() {
       await page.click('#deid-start');
       assert.match(await errorText(), /Unknown de-identification project "nosuchproject".*\[POST \/studies\/.*HTTP 400\]/);
       await screenshot('deidentify-unknown-project');
+      await dialogScreenshot('deidentify-unknown-project');
       await page.fill('#deid-project', 'explorer');
       await screenshot('deidentify-dialog');
       await page.click('#deid-start');
@@ -141,6 +158,7 @@ async function main() {
       assert.strictEqual(job.Content.Profile, 'basic');
       results.deidentifiedStudy = job.Content.Resources[0].ID;
       await screenshot('deidentify-done');
+      await dialogScreenshot('deidentify-done');
     });
 
     await step('the new study carries no original patient name', async () => {
@@ -198,6 +216,7 @@ async function main() {
         assert.strictEqual(await page.evaluate(() => window.__xss), undefined, 'a value ran as script');
         assert.deepStrictEqual(alerts, []);
         await screenshot(variant.shot);
+        await dialogScreenshot(variant.shot);
       });
     }
 
@@ -225,6 +244,7 @@ async function main() {
       assert.strictEqual(await page.inputValue('#deid-key-file'), '', 'the key is dropped from the page');
       results.failureMessage = message;
       await screenshot('reidentify-wrong-key');
+      await dialogScreenshot('reidentify-wrong-key');
     });
 
     await step('Re-identify with the right key', async () => {
@@ -232,6 +252,7 @@ async function main() {
       await page.click('#deid-reidentify-start');
       await page.waitForSelector('#deid-result-link', { state: 'visible', timeout: TIMEOUT });
       await screenshot('reidentify-done');
+      await dialogScreenshot('reidentify-done');
       const restored = await page.getAttribute('#deid-result-link', 'href');
       await page.click('#deid-result-link');
       await waitForResource('study', /uuid=(.*)$/.exec(restored)[1]);
@@ -260,6 +281,7 @@ async function main() {
         await page.click('#deid-study-send');
         await page.waitForSelector('#deid-destination option[data-kind]', { state: 'attached' });
         await screenshot('send-dialog');
+        await dialogScreenshot('send-dialog');
       });
     }
 
