@@ -223,6 +223,7 @@ async function main() {
     await step('a failing request shows the server message', async () => {
       await openPage('study', scenario.reversibleStudy);
       await page.waitForSelector('#deid-study-reidentify', { state: 'visible', timeout: TIMEOUT });
+      await dialogScreenshot('deidentified-study-buttons', '#study .ui-block-a');
       await page.click('#deid-study-reidentify');
       await page.click('#deid-reidentify-start');
       assert.match(await errorText(), /Choose the private key file/);
