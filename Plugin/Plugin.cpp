@@ -14,6 +14,7 @@
 #include "Rest/ProfileRoutes.h"
 #include "Rest/ReidentifyRoutes.h"
 #include "Rest/ResourceRoutes.h"
+#include "Rest/SendRoutes.h"
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
@@ -80,6 +81,7 @@ extern "C"
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
+      RegisterSendRoutes();
 
       // Orthanc Explorer buttons, and GET /deidentification/capabilities.
       RegisterOrthancExplorer(Configuration::Get().GetSection());

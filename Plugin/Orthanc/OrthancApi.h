@@ -104,6 +104,13 @@ namespace Deid
     bool RestPut(const std::string& uri, const std::string& body, bool tolerateErrors = false);
     bool RestDelete(const std::string& uri, bool tolerateErrors = false);
 
+    // The same, through the routes of the other plugins too (e.g. the
+    // DICOMweb plugin's /dicom-web/servers): OrthancPluginRestApiGetAfterPlugins
+    // and OrthancPluginRestApiPostAfterPlugins.
+    bool RestGetAfterPlugins(Json::Value& answer, const std::string& uri, bool tolerateErrors = false);
+    bool RestPostAfterPlugins(Json::Value& answer, const std::string& uri, const std::string& body,
+                              bool tolerateErrors = false);
+
     // Orthanc's description of one of its error codes ("Unknown resource").
     std::string DescribeError(OrthancPluginErrorCode code);
 
