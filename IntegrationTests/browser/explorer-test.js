@@ -277,12 +277,40 @@ async function main() {
     });
 
     if (capabilities.Send) {
-      await step('Send dialog', async () => {
+      await step('Send de-identified to a modality', async () => {
+        // A destination removed from Orthanc while the dialog is open.
+        await fetch(base + '/modalities/gone', {
+          method: 'PUT', body: JSON.stringify({ AET: 'GONE', Host: '127.0.0.1', Port: 9 })
+        });
         await openPage('study', scenario.study);
+        assert.strictEqual(await isVisible('#deid-study-send'), true);
         await page.click('#deid-study-send');
         await page.waitForSelector('#deid-destination option[data-kind]', { state: 'attached' });
-        await screenshot('send-dialog');
-        await dialogScreenshot('send-dialog');
+        const destinations = await page.$$eval('#deid-destination option[data-kind]', (options) =>
+          options.map((o) => o.getAttribute('data-kind') + ':' + o.textContent));
+        assert.ok(destinations.includes('Modality:trial'), JSON.stringify(destinations));
+        await page.selectOption('#deid-destination', { label: 'gone' });
+        await fetch(base + '/modalities/gone', { method: 'DELETE' });
+        await page.click('#deid-send-start');
+        const message = await errorText();
+        assert.match(message, /gone/);
+        assert.match(message, /HTTP 404/);
+        results.sendFailureMessage = message;
+        await screenshot('send-unknown-destination');
+        await dialogScreenshot('send-unknown-destination');
+
+        await page.selectOption('#deid-destination', { label: 'trial' });
+        if (capabilities.RulesTest) {
+          await page.waitForSelector('#deid-rule .deid-allowed, #deid-rule .deid-refused');
+        } else {
+          assert.match(await page.textContent('#deid-rule'), /cannot tell which rule applies/);
+        }
+        await page.click('#deid-send-start');
+        await page.waitForSelector('#deid-send-done', { state: 'visible', timeout: TIMEOUT });
+        assert.match(await page.textContent('#deid-send-done'), /Sent to Modality "trial": 3 instance\(s\) sent/);
+        results.sent = true;
+        await screenshot('send-done');
+        await dialogScreenshot('send-done');
       });
     }
 

@@ -14,16 +14,21 @@ Run by Resources/RunTests.sh after `npm ci` in this folder:
 is collected). Screenshots go to build/screenshots/ (DEID_SCREENSHOTS).
 """
 
+import glob
 import io
 import json
 import os
+import shutil
+import socket
 import subprocess
+import tempfile
+import time
 
 import pydicom
 import pytest
 from pydicom.uid import generate_uid
 
-from conftest import PYDICOM_TEST_FILES, ROOT
+from conftest import PYDICOM_TEST_FILES, ROOT, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHROMIUM = os.environ.get("DEID_CHROMIUM", "/usr/bin/chromium")
@@ -64,13 +69,47 @@ def dicom_bytes(source, **values):
     return out.getvalue()
 
 
+class StoreScp:
+    """A DCMTK storescp on a free loopback port: the Send dialog's modality."""
+
+    def __init__(self, aet, base):
+        self.directory = tempfile.mkdtemp(prefix=aet + "-", dir=base)
+        self.port = free_port()
+        self.process = subprocess.Popen([shutil.which("storescp") or "/usr/bin/storescp", "-aet", aet, "+xa",
+                                         "-od", self.directory, str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("storescp did not start")
+
+    def datasets(self):
+        return [pydicom.dcmread(f) for f in sorted(glob.glob(os.path.join(self.directory, "*")))]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
-def server(start_orthanc, tmp_path_factory):
+def storescp(tmp_path_factory):
+    scp = StoreScp("TRIAL", str(tmp_path_factory.mktemp("explorer-scp")))
+    yield scp
+    scp.stop()
+
+
+@pytest.fixture(scope="module")
+def server(start_orthanc, tmp_path_factory, storescp):
     require_browser()
     keys = str(tmp_path_factory.mktemp("explorer-keys"))
     custodian_key, custodian_cert = make_keys(keys, "custodian")
     wrong_key, _ = make_keys(keys, "stranger")
-    orthanc = start_orthanc({"Deidentification": {
+    orthanc = start_orthanc({"DicomModalities": {"trial": ["TRIAL", "127.0.0.1", storescp.port]},
+                             "Deidentification": {
         "Recipients": {"custodian": custodian_cert},
         "Profiles": {"reversible": {"Options": [], "Recipients": ["custodian"]}},
         "Projects": {"explorer": {}},
@@ -90,7 +129,7 @@ def new_study_instances(server, study):
     return [i["ID"] for i in server.get_json("/studies/%s/instances" % study)]
 
 
-def test_orthanc_explorer_in_headless_chromium(server, tmp_path):
+def test_orthanc_explorer_in_headless_chromium(server, storescp, tmp_path):
     # A study of three instances with a recognizable patient.
     study_uid, series_uid = generate_uid(), generate_uid()
     instances = [upload(server, dicom_bytes("CT_small.dcm", PatientName=ORIGINAL_NAME, PatientID=ORIGINAL_ID,
@@ -145,6 +184,13 @@ def test_orthanc_explorer_in_headless_chromium(server, tmp_path):
     for instance in new_study_instances(server, result["deidentifiedStudy"]):
         tags = json.dumps(server.get_json("/instances/%s/simplified-tags" % instance))
         assert ORIGINAL_NAME not in tags and ORIGINAL_ID not in tags
+    # What the Send dialog sent reached the modality de-identified.
+    if result.get("sent"):
+        received = storescp.datasets()
+        assert len(received) == 3
+        for ds in received:
+            assert str(ds.PatientName) != ORIGINAL_NAME and ds.PatientID != ORIGINAL_ID
+            assert ds.PatientIdentityRemoved == "YES"
     with open(server.keys["custodian"]) as f:
         pem_body = f.read().split("-----")[2].strip().splitlines()[1]
     assert pem_body not in server.read_log()

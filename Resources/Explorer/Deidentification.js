@@ -697,9 +697,7 @@
         AddItem(list, level, 'preview', 'search', 'Preview de-identification', OpenPreview);
       }
       AddItem(list, level, 'deidentify', 'star', 'De-identify' + ELLIPSIS, OpenDeidentify);
-      if (level !== 'instance') {
-        AddItem(list, level, 'send', 'forward', 'Send de-identified to' + ELLIPSIS, OpenSend).hide();
-      }
+      AddItem(list, level, 'send', 'forward', 'Send de-identified to' + ELLIPSIS, OpenSend).hide();
       AddItem(list, level, 'reidentify', 'back', 'Re-identify' + ELLIPSIS, OpenReidentify).hide();
       list.insertAfter($('#' + level + '-delete').closest('ul'));
     });
