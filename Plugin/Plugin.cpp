@@ -15,6 +15,7 @@
 #include "Rest/ReidentifyRoutes.h"
 #include "Rest/ResourceRoutes.h"
 #include "Rest/SendRoutes.h"
+#include "Rest/RuleRoutes.h"
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
@@ -82,6 +83,7 @@ extern "C"
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
       RegisterSendRoutes();
+      RegisterRuleRoutes();
 
       // Orthanc Explorer buttons, and GET /deidentification/capabilities.
       RegisterOrthancExplorer(Configuration::Get().GetSection());

@@ -301,7 +301,11 @@ async function main() {
 
         await page.selectOption('#deid-destination', { label: 'trial' });
         if (capabilities.RulesTest) {
-          await page.waitForSelector('#deid-rule .deid-allowed, #deid-rule .deid-refused');
+          await page.waitForSelector('#deid-rule .deid-allowed');
+          assert.match(await page.textContent('#deid-rule .deid-allowed'), /for all 3 instance/);
+          const rule = await page.textContent('#deid-rule table[data-rule="trial-images"]');
+          assert.match(rule, /Profile\s*research/);
+          assert.match(rule, /Project\s*explorer/);
         } else {
           assert.match(await page.textContent('#deid-rule'), /cannot tell which rule applies/);
         }

@@ -113,6 +113,11 @@ def server(start_orthanc, tmp_path_factory, storescp):
         "Recipients": {"custodian": custodian_cert},
         "Profiles": {"reversible": {"Options": [], "Recipients": ["custodian"]}},
         "Projects": {"explorer": {}},
+        # Rules per destination (ignored by a plugin without them): CT and MR
+        # go to "trial" with the research profile, anything else is refused.
+        "Rules": {"List": [{"Name": "trial-images", "Destination": {"Kind": "Modality", "Name": "trial"},
+                            "Match": {"Modality": ["CT", "MR"]}, "Profile": "research", "Project": "explorer"}],
+                  "Uncovered": "Refuse"},
         "EnableReidentification": True,
     }}, name="explorer")
     orthanc.keys = {"custodian": custodian_key, "stranger": wrong_key}

@@ -481,33 +481,40 @@
     return $.map(answer || {}, function (value, name) { return name; });
   }
 
-  function ShowDecision(target, decision) {
+  function Row(table, key, value) {
+    table.append($('<tr>').append($('<th>').text(key)).append($('<td>').text(value)));
+  }
+
+  // The answer of POST /deidentification/rules/test: "Allowed" (all
+  // instances), and the distinct "Decisions" with their instance counts.
+  function ShowDecision(target, answer) {
     target.empty();
-    if (decision === null || typeof decision !== 'object') {
-      target.text(String(decision));
-      return;
-    }
-    var d = decision.Decision || decision;
-    if (typeof d.Allowed === 'boolean') {
-      target.append($('<div>').addClass(d.Allowed ? 'deid-allowed' : 'deid-refused')
-                    .text(d.Allowed ? 'Allowed' + (d.Rule ? ' by rule "' + d.Rule + '"' : '')
-                                    : 'Refused' + (d.Rule ? ' by rule "' + d.Rule + '"' : '')));
-    }
-    var table = $('<table class="deid-kv">');
-    $.each(d, function (key, value) {
-      if (key === 'Allowed' || key === 'Rule') {
-        return;
+    var decisions = $.isArray(answer.Decisions) ? answer.Decisions : [answer];
+    var count = answer.InstancesCount;
+    target.append($('<div>').addClass(answer.Allowed ? 'deid-allowed' : 'deid-refused')
+                  .text(answer.Allowed
+                        ? 'Allowed by the rules' + (typeof count === 'number' ? ' for all ' + count + ' instance(s)' : '')
+                        : 'Not allowed for every instance: refused instances are not sent'));
+    $.each(decisions, function (i, d) {
+      var table = $('<table class="deid-kv">').attr('data-rule', d.Rule || '');
+      Row(table, 'Rule', d.Rule ? d.Rule : '(none: no rule covers these instances)');
+      Row(table, 'Decision', (d.Allowed ? 'allowed' : 'refused') +
+          (typeof d.InstancesCount === 'number' ? ' for ' + d.InstancesCount + ' instance(s)' : ''));
+      if (d.Reason) {
+        Row(table, 'Reason', d.Reason);
       }
-      if ($.isArray(value)) {
-        value = value.length ? value.join(', ') : '(none)';
-      } else if (value !== null && typeof value === 'object') {
-        value = JSON.stringify(value);
-      } else if (value === '' || value === null) {
-        value = '(default)';
+      if (d.Allowed) {
+        var effective = d.Effective || {};
+        var options = effective.Options || d.Options || [];
+        Row(table, 'Profile', effective.Profile || d.Profile || '(the default profile)');
+        Row(table, 'Options', options.length ? options.join(', ') : '(none)');
+        Row(table, 'Project', d.Project || '(the profile\'s, else "default")');
+        if (d.Recipients && d.Recipients.length) {
+          Row(table, 'Recipients', d.Recipients.join(', '));
+        }
       }
-      table.append($('<tr>').append($('<th>').text(key)).append($('<td>').text(String(value))));
+      target.append(table);
     });
-    target.append(table);
   }
 
   function OpenSend(level, id, caps) {
