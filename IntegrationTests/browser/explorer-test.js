@@ -261,6 +261,19 @@ async function main() {
                 'the re-identified study shows the original name');
     });
 
+    await step('Re-identify one instance', async () => {
+      const instance = (await rest('GET', '/studies/' + scenario.reversibleStudy + '/instances'))[0].ID;
+      await openPage('instance', instance);
+      await page.waitForSelector('#deid-instance-reidentify', { state: 'visible', timeout: TIMEOUT });
+      await page.click('#deid-instance-reidentify');
+      await page.setInputFiles('#deid-key-file', scenario.custodianKey);
+      await page.click('#deid-reidentify-start');
+      await page.waitForSelector('#deid-result-link', { state: 'visible', timeout: TIMEOUT });
+      const href = await page.getAttribute('#deid-result-link', 'href');
+      const restored = await rest('GET', '/instances/' + /uuid=(.*)$/.exec(href)[1] + '/patient');
+      assert.strictEqual(restored.MainDicomTags.PatientName, scenario.originalName);
+    });
+
     await step('unknown resource: the message says so', async () => {
       const series = (await rest('GET', '/studies/' + scenario.study)).Series[0];
       const copy = await rest('POST', '/series/' + series + '/modify', { Replace: { SeriesDescription: 'copy' } });
