@@ -272,3 +272,12 @@ def test_lua_error_refuses_and_is_logged(start_orthanc, tmp_path):
     assert "instruction limit" in answer["Decisions"][0]["Reason"]
     assert "failing.lua:3: cannot decide for PACS" in server.read_log()
     server.stop()
+
+
+def test_readme_shows_the_tested_rules():
+    """The worked JSON and Lua examples of the README are the ones tested here."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    for name in ("rules.json", "rules.lua"):
+        with open(os.path.join(TABLE, name)) as f:
+            assert f.read().strip() in readme, name

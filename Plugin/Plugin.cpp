@@ -14,8 +14,8 @@
 #include "Rest/ProfileRoutes.h"
 #include "Rest/ReidentifyRoutes.h"
 #include "Rest/ResourceRoutes.h"
-#include "Rest/SendRoutes.h"
 #include "Rest/RuleRoutes.h"
+#include "Rest/SendRoutes.h"
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
@@ -82,8 +82,8 @@ extern "C"
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
-      RegisterSendRoutes();
       RegisterRuleRoutes();
+      RegisterSendRoutes();
 
       // Orthanc Explorer buttons, and GET /deidentification/capabilities.
       RegisterOrthancExplorer(Configuration::Get().GetSection());

@@ -414,6 +414,16 @@ TEST(Rules, LuaRunawayScriptsAreStopped)
 
   d = DecideOne(*engine, "US");
   EXPECT_TRUE(d.allowed) << d.reason;
+
+  // Finalizers run without the instruction limit: they are refused.
+  engine = LuaEngine(R"(
+    function DeidentificationRule(tags, origin, destination)
+      setmetatable({}, { __gc = function() while true do end end })
+      return setmetatable({ Rule = "meta" }, { __index = {} })
+    end)", &log);
+  d = DecideOne(*engine, "CT");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_NE(std::string::npos, log.back().find("__gc metamethods are not allowed")) << log.back();
 }
 
 
@@ -475,7 +485,7 @@ TEST(Rules, BadConfigurationsAreErrors)
     "cannot read the file"));
 
   for (const char* script : { "function DeidentificationRule(", "x = 1", "error('at load')",
-                              "while true do end" })
+                              "while true do end", "setmetatable({}, { __gc = function() end })\nfunction DeidentificationRule() end" })
   {
     const std::string path = WriteTemporary(script);
     const std::string error = ConfigurationError("{ \"LuaScript\": \"" + path + "\", \"LuaInstructionLimit\": 100000 }");
