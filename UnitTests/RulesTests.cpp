@@ -16,6 +16,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 using namespace Deid::Rules;
 
@@ -369,6 +370,8 @@ TEST(Rules, LuaErrorsRefuseAndAreLoggedWithoutBreakingTheState)
   EXPECT_EQ("Lua rule script failed: error in DeidentificationRule (details in the Orthanc log)", d.reason);
   ASSERT_EQ(1u, log.size());
   EXPECT_NE(std::string::npos, log[0].find("boom Doe^Jane\\x0A\\x01"));   // escaped; the script's own text
+  EXPECT_FALSE(DecideOne(*engine, "CT").allowed);
+  EXPECT_EQ(1u, log.size());   // the same error again is not logged again within a minute
 
   for (const char* modality : { "MR", "US", "XA", "NM", "PT", "DX" })
   {
@@ -497,4 +500,44 @@ TEST(Rules, BadConfigurationsAreErrors)
   const std::string path = WriteTemporary(std::string("\x1bLua\x53", 5) + std::string(40, '\0'));
   EXPECT_NE(std::string::npos, ConfigurationError("{ \"LuaScript\": \"" + path + "\" }").find("binary"));
   remove(path.c_str());
+}
+
+
+TEST(Rules, ConcurrentDecisionsShareOneLuaState)
+{
+  Json::Value luaSection(Json::objectValue);
+  luaSection["LuaScript"] = TableFile("rules.lua");
+  std::unique_ptr<RuleEngine> lua = RuleEngine::Parse(luaSection, TestEnvironment());
+  std::unique_ptr<RuleEngine> json = RuleEngine::Parse(ReadJson(TableFile("rules.json")), TestEnvironment());
+  std::vector<RuleInput> inputs;
+  for (const Json::Value& c : ReadJson(TableFile("cases.json")))
+  {
+    inputs.push_back(MakeInput(c));
+  }
+
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (size_t t = 0; t < 4; t++)
+  {
+    threads.emplace_back([&, t]()
+    {
+      for (int round = 0; round < 50; round++)
+      {
+        for (const RuleInput& input : inputs)
+        {
+          const RuleDecision a = lua->Decide(input);
+          const RuleDecision b = json->Decide(input);
+          if (a.allowed != b.allowed || a.rule != b.rule || a.profile != b.profile)
+          {
+            mismatches[t]++;
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads)
+  {
+    t.join();
+  }
+  EXPECT_EQ(std::vector<int>(4, 0), mismatches);
 }

@@ -5,6 +5,7 @@
 
 #include <lua.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -469,8 +470,11 @@ namespace Deid
         if (status != LUA_OK)
         {
           std::string error = DescribeError(status);
-          if (environment_.logError)
+          const auto now = std::chrono::steady_clock::now();
+          if (environment_.logError && (error != lastError_ || now - lastErrorTime_ > std::chrono::minutes(1)))
           {
+            lastError_ = error;
+            lastErrorTime_ = now;
             environment_.logError("De-identification Lua rule script \"" + EscapeText(name_) + "\", function " +
                                   FUNCTION + ": " + error);
           }
