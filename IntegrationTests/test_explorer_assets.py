@@ -34,10 +34,8 @@ def test_capabilities_default(orthanc):
     assert caps["ConfiguredPrivateKey"] is False
     assert caps["MappingLookup"] is False
     assert caps["SourceMetadata"] == "DeidentifiedFrom"
-    # Send and RulesTest follow the routes that are registered.
-    for flag, route in (("Send", "/studies/x/deidentify/send"), ("RulesTest", "/deidentification/rules/test")):
-        registered = orthanc.post(route, {}, check=False).status_code != 404
-        assert caps[flag] is registered, flag
+    # The send and rules/test routes are registered whenever the plugin is enabled.
+    assert caps["Send"] is True and caps["RulesTest"] is True
 
 
 def test_capabilities_follow_the_configuration(start_orthanc):
