@@ -312,6 +312,17 @@ async function main() {
         await screenshot('send-unknown-destination');
         await dialogScreenshot('send-unknown-destination');
 
+        if (capabilities.RulesTest) {
+          // No rule covers "pacs": the dialog says so before anything is sent.
+          await page.selectOption('#deid-destination', { label: 'pacs' });
+          await page.waitForSelector('#deid-rule .deid-refused');
+          assert.match(await page.textContent('#deid-rule'), /no rule covers Modality "pacs"/);
+          await dialogScreenshot('send-refused');
+          await page.click('#deid-send-start');
+          const refused = await errorText();
+          assert.match(refused, /^The job failed: 3 instance\(s\) refused by the rules\n- instance [0-9a-f-]+ is not sent to Modality "pacs": no rule covers Modality "pacs"/);
+          await dialogScreenshot('send-refused-job');
+        }
         await page.selectOption('#deid-destination', { label: 'trial' });
         if (capabilities.RulesTest) {
           await page.waitForSelector('#deid-rule .deid-allowed');

@@ -108,7 +108,8 @@ def server(start_orthanc, tmp_path_factory, storescp):
     keys = str(tmp_path_factory.mktemp("explorer-keys"))
     custodian_key, custodian_cert = make_keys(keys, "custodian")
     wrong_key, _ = make_keys(keys, "stranger")
-    orthanc = start_orthanc({"DicomModalities": {"trial": ["TRIAL", "127.0.0.1", storescp.port]},
+    orthanc = start_orthanc({"DicomModalities": {"trial": ["TRIAL", "127.0.0.1", storescp.port],
+                                                 "pacs": ["PACS", "127.0.0.1", storescp.port]},
                              "Deidentification": {
         "Recipients": {"custodian": custodian_cert},
         "Profiles": {"reversible": {"Options": [], "Recipients": ["custodian"]}},

@@ -173,6 +173,12 @@
       ShowResult: function (node) {
         $('#deid-result').empty().append(node).prop('hidden', false);
       },
+      // Back to the start: no progress, result nor error (another choice).
+      Reset: function () {
+        dialog.ClearError();
+        $('#deid-progress, #deid-result').prop('hidden', true);
+        $('#deid-result').empty();
+      },
       AddButton: function (id, label, primary, onClick) {
         var button = $('<button type="button" class="deid-button">').attr('id', id).text(label);
         if (primary) {
@@ -228,8 +234,43 @@
       });
   }
 
-  // Follows an Orthanc job until it ends; "done" gets the finished job.
-  function FollowJob(dialog, jobId, done) {
+  // Why a job failed, in plain words: the counts, then the first instances
+  // with their reasons (Orthanc IDs and rule names, never DICOM values).
+  function DescribeFailedJob(job) {
+    var content = job.Content || {};
+    var failed = content.FailedInstances || [];
+    var refused = content.RefusedInstances || [];
+    var counts = [];
+    if (refused.length > 0) {
+      counts.push(refused.length + ' instance(s) refused by the rules');
+    }
+    if (failed.length > 0) {
+      counts.push(failed.length + ' instance(s) failed');
+    }
+    var message = 'The job failed: ' + (content.Error || (counts.length > 0 ? counts.join(', ')
+                                                                          : job.ErrorDescription || 'no reason given'));
+    var lines = [];
+    $.each(refused, function (i, r) {
+      var reason = r.Reason || ('refused' + (r.Rule ? ' by rule "' + r.Rule + '"' : ''));
+      lines.push(reason.indexOf(r.Instance) >= 0 ? reason : 'instance ' + r.Instance + ': ' + reason);
+    });
+    $.each(failed, function (i, f) {
+      var error = f.Error || 'failed';
+      lines.push(error.indexOf(f.Instance) >= 0 ? error : 'instance ' + f.Instance + ': ' + error);
+    });
+    var MAX_LINES = 5;
+    $.each(lines.slice(0, MAX_LINES), function (i, line) {
+      message += '\n- ' + line;
+    });
+    if (lines.length > MAX_LINES) {
+      message += '\n- and ' + (lines.length - MAX_LINES) + ' more (see the job in Jobs)';
+    }
+    return message;
+  }
+
+  // Follows an Orthanc job until it ends; "done" gets the finished job,
+  // "failed" (optional) is called after the failure is shown.
+  function FollowJob(dialog, jobId, done, failed) {
     function Poll() {
       if (dialog.closed) {
         return;
@@ -246,11 +287,10 @@
         if (job.State === 'Success') {
           done(job);
         } else if (job.State === 'Failure') {
-          var message = 'The job failed: ' + (content.Error || job.ErrorDescription || 'no reason given');
-          $.each(content.FailedInstances || [], function (i, failure) {
-            message += '\n- instance ' + failure.Instance + ': ' + failure.Error;
-          });
-          dialog.ShowError(message);
+          dialog.ShowError(DescribeFailedJob(job));
+          if (failed) {
+            failed(job);
+          }
         } else {
           window.setTimeout(Poll, POLL_MILLISECONDS);
         }

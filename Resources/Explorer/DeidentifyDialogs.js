@@ -50,6 +50,8 @@
             result.append($('<div>').append(ResourceLink(type, r.ID, 'Open the de-identified ' + type)));
           });
           dialog.ShowResult(result);
+        }, function () {
+          button.prop('disabled', false);
         });
       }, function (message) {
         button.prop('disabled', false);

@@ -65,6 +65,8 @@
             }, function (message) {
               dialog.ShowError(message);
             });
+          }, function () {
+            button.prop('disabled', false);
           });
         }, function (message) {
           body = null;

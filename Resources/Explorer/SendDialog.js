@@ -47,10 +47,20 @@
     target.empty();
     var decisions = $.isArray(answer.Decisions) ? answer.Decisions : [answer];
     var count = answer.InstancesCount;
-    target.append($('<div>').addClass(answer.Allowed ? 'deid-allowed' : 'deid-refused')
-                  .text(answer.Allowed
-                        ? 'Allowed by the rules' + (typeof count === 'number' ? ' for all ' + count + ' instance(s)' : '')
-                        : 'Not allowed for every instance: refused instances are not sent'));
+    var anyAllowed = false;
+    $.each(decisions, function (i, d) {
+      anyAllowed = anyAllowed || !!d.Allowed;
+    });
+    var forAll = (typeof count === 'number' ? ' for all ' + count + ' instance(s)' : '');
+    var headline;
+    if (answer.Allowed) {
+      headline = 'Allowed by the rules' + forAll;
+    } else if (anyAllowed) {
+      headline = 'Not allowed for every instance: the refused ones are not sent';
+    } else {
+      headline = 'Refused by the rules' + forAll + ': nothing would be sent';
+    }
+    target.append($('<div>').addClass(answer.Allowed ? 'deid-allowed' : 'deid-refused').text(headline));
     $.each(decisions, function (i, d) {
       var table = $('<table class="deid-kv">').attr('data-rule', d.Rule || '');
       Row(table, 'Rule', d.Rule ? d.Rule : '(none: no rule covers these instances)');
@@ -106,7 +116,8 @@
     }
 
     select.change(function () {
-      dialog.ClearError();
+      dialog.Reset();
+      $('#deid-send-start').prop('disabled', false);
       rule.empty();
       var destination = Selected();
       if (destination === null) {
@@ -153,6 +164,8 @@
             text += ', ' + c.RefusedInstancesCount + ' refused by the rules';
           }
           dialog.ShowResult($('<div id="deid-send-done">').text(text + '.'));
+        }, function () {
+          button.prop('disabled', false);   // another destination may be chosen
         });
       }, function (message) {
         button.prop('disabled', false);
