@@ -3,11 +3,15 @@
 // studies, series), InstanceRoutes (single instances, uploads, preview),
 // ProfileRoutes (configured profiles).
 #include "Rest/AuditRoutes.h"
+#include "Configuration/CallerPolicy.h"
 #include "Orthanc/CallerContext.h"
 #include "Configuration/Configuration.h"
 #include "Operations/EncryptionRecipients.h"
 #include "Explorer/OrthancExplorerExtension.h"
 #include "Rest/InstanceRoutes.h"
+#include "Jobs/DeidentificationJob.h"
+#include "Jobs/ReidentificationJob.h"
+#include "Orthanc/OrthancJob.h"
 #include "Operations/KeyStoreService.h"
 #include "Rest/MappingRoutes.h"
 #include "Orthanc/OrthancApi.h"
@@ -19,6 +23,7 @@
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
+#include "Engine/NestingDepth.h"
 #include "Engine/ProfileTables.h"
 
 #ifndef DEID_PLUGIN_VERSION
@@ -44,6 +49,7 @@ extern "C"
       return -1;
     }
 
+    OrthancApi::RegisterErrorCodes();
     OrthancPluginSetDescription(context, "DICOM de-identification (PS3.15 Annex E Basic Profile and Options)");
 
     try
@@ -56,6 +62,7 @@ extern "C"
         std::to_string(configuration->GetProfiles().size()) + " profiles, default \"" +
         configuration->GetDefaultProfileName() + "\", source metadata \"" +
         configuration->GetSourceMetadata() + "\"";
+      SetMaximumNestingDepth(configuration->GetMaximumNestingDepth());   // every parse of the engine
       Configuration::SetGlobal(std::move(configuration));
 
       if (!enabled)
@@ -78,7 +85,15 @@ extern "C"
 
       // PS3.15 E.1.1 recipients of the Encrypted Attributes Sequence, E.1.2 re-identification.
       EncryptionRecipients::Initialize(Configuration::Get().GetSection());
+
+      // What callers may ask for beyond the configuration (403 otherwise).
+      CallerPolicy::Initialize(Configuration::Get().GetSection(), KeyStoreService::Get().GetProjectNames());
       RegisterReidentifyRoutes(Configuration::Get().GetSection());
+
+      // Jobs saved by Orthanc ("SaveJobs") resume after a restart.
+      DeidentificationOperation::RegisterUnserializer();
+      ReidentificationOperation::RegisterUnserializer();
+      RegisterOrthancJobsUnserializer();
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
@@ -112,6 +127,7 @@ extern "C"
   ORTHANC_PLUGINS_API void OrthancPluginFinalize()
   {
     Deid::RuleService::Finalize();
+    Deid::CallerPolicy::Finalize();
     Deid::EncryptionRecipients::Finalize();
     Deid::KeyStoreService::Finalize();
     Deid::Configuration::SetGlobal(nullptr);
