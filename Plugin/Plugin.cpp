@@ -7,6 +7,7 @@
 #include "Orthanc/CallerContext.h"
 #include "Configuration/Configuration.h"
 #include "Operations/EncryptionRecipients.h"
+#include "Explorer/OrthancExplorerExtension.h"
 #include "Rest/InstanceRoutes.h"
 #include "Jobs/DeidentificationJob.h"
 #include "Jobs/ReidentificationJob.h"
@@ -98,6 +99,9 @@ extern "C"
       RuleService::Initialize(Configuration::Get().GetSection());
       RegisterRuleRoutes();
       RegisterSendRoutes();
+
+      // Orthanc Explorer buttons, and GET /deidentification/capabilities.
+      RegisterOrthancExplorer(Configuration::Get().GetSection());
       summary += ", " + KeyStoreService::Get().GetDescription();
 
       OrthancApi::LogWarning(summary);
