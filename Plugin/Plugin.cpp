@@ -2,7 +2,10 @@
 // every route. One feature per file: ResourceRoutes (jobs on patients,
 // studies, series), InstanceRoutes (single instances, uploads, preview),
 // ProfileRoutes (configured profiles).
+#include "Automation/AutomaticService.h"
+#include "Automation/Ingestion.h"
 #include "Rest/AuditRoutes.h"
+#include "Rest/AutomaticRoutes.h"
 #include "Orthanc/CallerContext.h"
 #include "Configuration/Configuration.h"
 #include "Operations/EncryptionRecipients.h"
@@ -79,6 +82,12 @@ extern "C"
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
+
+      // Automatic rules (a worker following Orthanc's changes) and
+      // de-identification at ingestion (Orthanc's received-instance callback).
+      Automation::Ingestion::Initialize(Configuration::Get().GetSection());
+      Automation::AutomaticService::Initialize(Configuration::Get().GetSection(), orthancConfiguration);
+      RegisterAutomaticRoutes();
       summary += ", " + KeyStoreService::Get().GetDescription();
 
       OrthancApi::LogWarning(summary);
@@ -103,6 +112,7 @@ extern "C"
 
   ORTHANC_PLUGINS_API void OrthancPluginFinalize()
   {
+    Deid::Automation::AutomaticService::Finalize();   // first: its worker uses everything below
     Deid::RuleService::Finalize();
     Deid::EncryptionRecipients::Finalize();
     Deid::KeyStoreService::Finalize();
