@@ -1,0 +1,136 @@
+"""Automatic rules (issue 8, item 3) against real Orthanc processes: rules
+chosen by the calling AET of DCMTK's storescu, StableStudy, a restart with
+pending work, DeleteOriginal only after success, failures listed after
+MaxAttempts, and the plugin's own output never triggering a rule."""
+
+import json
+import os
+import time
+
+import pytest
+
+from automatic_support import (CT, MR, automatic, copies_of, instance_id, make_instance, storescu,
+                               wait_until_idle, write)
+
+
+def automatic_section(rules, **settings):
+    section = {"Enable": True, "Rules": rules, "RetryDelay": 0, "PollInterval": 1}
+    section.update(settings)
+    return {"Deidentification": {"Automatic": section}}
+
+
+def test_calling_aets_trigger_different_rules_and_own_output_does_not(start_orthanc, tmp_path):
+    orthanc = start_orthanc(automatic_section([
+        {"Name": "ct-copy", "Origin": {"Kind": "DicomProtocol", "RemoteAet": "CT*"}, "Store": True},
+        {"Name": "mr-move", "Origin": {"RemoteAet": "MRSCANNER"}, "Match": {"Modality": "MR"},
+         "Store": True, "DeleteOriginal": True},
+    ]), name="aets")
+    try:
+        ct, ct_ds = make_instance(CT, "AUTO-CT-1", "Doe^Ct")
+        mr, mr_ds = make_instance(MR, "AUTO-MR-1", "Doe^Mr")
+        other, other_ds = make_instance(CT, "AUTO-CT-2", "Doe^Other")
+        storescu(orthanc, "CTSCANNER", write(str(tmp_path), "ct.dcm", ct))
+        storescu(orthanc, "MRSCANNER", write(str(tmp_path), "mr.dcm", mr))
+        storescu(orthanc, "WORKSTATION", write(str(tmp_path), "other.dcm", other))   # no rule
+        ct_id = instance_id(orthanc, ct_ds.SOPInstanceUID)
+        other_id = instance_id(orthanc, other_ds.SOPInstanceUID)
+
+        state = wait_until_idle(orthanc, minimum_done=3)
+        time.sleep(2.5)   # two more polls: the copies must not start anything
+        state = wait_until_idle(orthanc)
+        assert state["Counts"] == {"Pending": 0, "Running": 0, "Done": 3, "Failed": 0}, state
+
+        # CT*: the original stays, one de-identified copy.
+        ct_copies = copies_of(orthanc, ct_id)
+        assert len(ct_copies) == 1
+        tags = orthanc.get_json("/instances/%s/simplified-tags" % ct_copies[0])
+        assert tags["PatientName"] != "Doe^Ct" and tags["PatientID"] != "AUTO-CT-1"
+        assert tags["PatientIdentityRemoved"] == "YES"
+        # MRSCANNER: copy stored, then the original deleted.
+        assert instance_id(orthanc, mr_ds.SOPInstanceUID) is None
+        instances = orthanc.get_json("/instances")
+        assert len(instances) == 4, instances   # CT original + copy, MR copy, untouched other
+        assert other_id in instances and copies_of(orthanc, other_id) == []
+        assert "Doe^Mr" not in json.dumps(automatic(orthanc))
+    finally:
+        orthanc.stop()
+
+
+def test_stable_study_rule_runs_once_the_study_is_stable(start_orthanc):
+    orthanc = start_orthanc(dict(automatic_section([{"Name": "stable", "When": "StableStudy", "Store": True}]),
+                                 StableAge=2), name="stable")
+    try:
+        study_uid = "1.2.826.0.1.3680043.8.498.1"
+        first, ds1 = make_instance(CT, "AUTO-ST-1", "Doe^Stable", study_uid=study_uid)
+        second, ds2 = make_instance(CT, "AUTO-ST-1", "Doe^Stable", study_uid=study_uid)
+        started = time.time()
+        a = orthanc.upload(first)["ID"]
+        b = orthanc.upload(second)["ID"]
+        time.sleep(1.0)
+        assert copies_of(orthanc, a) == [] and copies_of(orthanc, b) == []   # not stable yet
+        pending = automatic(orthanc)["Pending"]
+        assert [p["Level"] for p in pending] == ["Study"], pending
+        wait_until_idle(orthanc, timeout=20, minimum_done=1)
+        assert time.time() - started >= 2
+        assert len(copies_of(orthanc, a)) == 1 and len(copies_of(orthanc, b)) == 1
+    finally:
+        orthanc.stop()
+
+
+def test_restart_with_pending_work_loses_and_duplicates_nothing(start_orthanc):
+    orthanc = start_orthanc(dict(automatic_section([{"Name": "after-restart", "When": "StableStudy",
+                                                     "Store": True}]), StableAge=3), name="restart")
+    try:
+        study_uid = "1.2.826.0.1.3680043.8.498.2"
+        ids = [orthanc.upload(make_instance(CT, "AUTO-RS-1", "Doe^Restart", study_uid=study_uid)[0])["ID"]
+               for _ in range(3)]
+        deadline = time.time() + 5
+        while automatic(orthanc)["Counts"]["Pending"] == 0 and time.time() < deadline:
+            time.sleep(0.1)
+        assert automatic(orthanc)["Counts"]["Pending"] == 1
+        orthanc.stop()     # Orthanc forgets the unstable study; the key store does not
+
+        orthanc.start()
+        wait_until_idle(orthanc, timeout=30, minimum_done=1)
+        for i in ids:
+            assert len(copies_of(orthanc, i)) == 1
+        audit = orthanc.get_json("/deidentification/audit?limit=1000")
+        records = audit["Records"] if isinstance(audit, dict) else audit
+        automatic_records = [r for r in records if "automatic" in json.dumps(r)]
+        assert len(automatic_records) == 3, automatic_records
+    finally:
+        orthanc.stop()
+
+
+def test_failing_destination_keeps_the_original_and_is_listed(start_orthanc):
+    orthanc = start_orthanc(dict(automatic_section(
+        [{"Name": "to-nowhere", "Send": [{"Modality": "NOWHERE"}], "DeleteOriginal": True}], MaxAttempts=2),
+        DicomModalities={"NOWHERE": ["NOWHERE", "127.0.0.1", 1]}), name="failing")
+    try:
+        data, ds = make_instance(CT, "AUTO-FAIL-1", "Doe^Failing")
+        original = orthanc.upload(data)["ID"]
+        deadline = time.time() + 30
+        while automatic(orthanc)["Counts"]["Failed"] < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        state = automatic(orthanc)
+        assert state["Counts"]["Failed"] == 2, state
+        failed = {f["Action"]: f for f in state["Failed"]}
+        assert failed["Modality:NOWHERE"]["Resource"] == original
+        assert 1 <= failed["Modality:NOWHERE"]["Attempts"] <= 2
+        assert failed["Modality:NOWHERE"]["Error"]
+        assert "original kept" in failed["Delete"]["Error"]
+        assert orthanc.get("/instances/" + original, check=False).status_code == 200
+        body = json.dumps(state)
+        assert "Doe^Failing" not in body and "AUTO-FAIL-1" not in body
+
+        retried = orthanc.post_json("/deidentification/automatic/retry")
+        assert retried["Retried"] == 2
+    finally:
+        orthanc.stop()
+
+
+def test_bad_automatic_configuration_is_refused(start_orthanc):
+    server = start_orthanc(automatic_section([{"Name": "x", "Match": {"NoSuchKeyword": "1"}, "Store": True}]),
+                           expect_failure=True, name="badauto")
+    assert server.returncode != 0
+    assert "NoSuchKeyword" in server.read_log()
