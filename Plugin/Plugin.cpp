@@ -16,6 +16,7 @@
 #include "Rest/ProfileRoutes.h"
 #include "Rest/ReidentifyRoutes.h"
 #include "Rest/ResourceRoutes.h"
+#include "Rest/SendRoutes.h"
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
@@ -82,6 +83,7 @@ extern "C"
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
+      RegisterSendRoutes();
 
       // Automatic rules (a worker following Orthanc's changes) and
       // de-identification at ingestion (Orthanc's received-instance callback).

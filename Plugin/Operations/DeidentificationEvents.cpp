@@ -26,6 +26,11 @@ namespace Deid
       {
         message += ", " + std::to_string(report.failedInstancesCount) + " failed";
       }
+      if (!report.destination.empty())
+      {
+        message += ", sent to " + report.destination + ": " + std::to_string(report.sentInstancesCount) +
+          " sent, " + std::to_string(report.refusedInstancesCount) + " refused by the rules";
+      }
       if (report.sourceDeleted)
       {
         message += ", source deleted";

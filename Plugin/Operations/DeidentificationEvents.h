@@ -20,6 +20,13 @@ namespace Deid
     std::vector<std::string> newResources;  // Orthanc IDs at the operation's level
     bool stored = false;                    // false for answers that stored nothing
     bool sourceDeleted = false;
+
+    // Sending (Jobs/SendJob): set for sends only.
+    std::string destination;                // "Modality \"TRIAL\""; empty for other operations
+    size_t sentInstancesCount = 0;
+    size_t refusedInstancesCount = 0;       // refused by the rules: never sent
+    std::vector<std::string> rules;         // names of the deciding rules
+    std::vector<std::string> profiles;      // the profiles the rules chose
   };
 
   class DeidentificationEvents

@@ -398,6 +398,29 @@ namespace Deid
       details["NewInstances"] = static_cast<Json::UInt64>(report.newInstances.size());
       details["Stored"] = report.stored;
       details["SourceDeleted"] = report.sourceDeleted;
+      if (!report.destination.empty())
+      {
+        // A send: where to, what the rules decided, how many went.
+        r.operation = "send";
+        const size_t notSent = report.failedInstancesCount + report.refusedInstancesCount;
+        r.status = notSent == 0 ? "Success" : (report.sentInstancesCount == 0 ? "Failure" : "Partial");
+        if (op.profileName.empty() && !report.profiles.empty())
+        {
+          r.profile.clear();
+          for (const std::string& profile : report.profiles)
+          {
+            r.profile += (r.profile.empty() ? "" : ",") + profile;
+          }
+        }
+        details["Destination"] = report.destination;
+        details["SentInstances"] = static_cast<Json::UInt64>(report.sentInstancesCount);
+        details["RefusedInstances"] = static_cast<Json::UInt64>(report.refusedInstancesCount);
+        details["Rules"] = Json::arrayValue;
+        for (const std::string& rule : report.rules)
+        {
+          details["Rules"].append(rule);
+        }
+      }
       r.details = OrthancApi::WriteJson(details, false);
 
       store_->AppendAudit(r);

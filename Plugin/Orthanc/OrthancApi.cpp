@@ -218,6 +218,32 @@ namespace Deid
                    "DELETE", uri, tolerateErrors);
     }
 
+    bool RestGetAfterPlugins(Json::Value& answer, const std::string& uri, bool tolerateErrors)
+    {
+      MemoryBuffer buffer;
+      if (!Check(OrthancPluginRestApiGetAfterPlugins(GetContext(), buffer.Release(), uri.c_str()),
+                 "GET", uri, tolerateErrors))
+      {
+        return false;
+      }
+      answer = buffer.ToJson();
+      return true;
+    }
+
+    bool RestPostAfterPlugins(Json::Value& answer, const std::string& uri, const std::string& body,
+                              bool tolerateErrors)
+    {
+      MemoryBuffer buffer;
+      if (!Check(OrthancPluginRestApiPostAfterPlugins(GetContext(), buffer.Release(), uri.c_str(),
+                                                      body.data(), body.size()),
+                 "POST", uri, tolerateErrors))
+      {
+        return false;
+      }
+      answer = buffer.ToJson();
+      return true;
+    }
+
     std::string DescribeError(OrthancPluginErrorCode code)
     {
       const char* description = OrthancPluginGetErrorDescription(GetContext(), code);

@@ -109,6 +109,13 @@ namespace Deid
     // and the automatic rules leave the plugin's own output alone.
     bool IsStoringOwnInstance();
 
+    // The same, through the routes of the other plugins too (e.g. the
+    // DICOMweb plugin's /dicom-web/servers): OrthancPluginRestApiGetAfterPlugins
+    // and OrthancPluginRestApiPostAfterPlugins.
+    bool RestGetAfterPlugins(Json::Value& answer, const std::string& uri, bool tolerateErrors = false);
+    bool RestPostAfterPlugins(Json::Value& answer, const std::string& uri, const std::string& body,
+                              bool tolerateErrors = false);
+
     // Orthanc's description of one of its error codes ("Unknown resource").
     std::string DescribeError(OrthancPluginErrorCode code);
 

@@ -30,5 +30,10 @@ namespace Deid
     InstanceOutcome ProcessInstance(const std::string& instanceId,
                                     const Rules::Destination& destination,
                                     bool keepCopy);
+
+    // Throws HttpError unless the destination is configured in Orthanc:
+    // 404 (InexistentItem) naming an unknown modality, peer or DICOMweb
+    // server; 400 for another kind, or DicomWeb without the DICOMweb plugin.
+    void CheckDestination(const Rules::Destination& destination);
   }
 }

@@ -1,0 +1,78 @@
+// Sending the de-identified instances of a patient, study, series or
+// instance to one destination (POST .../deidentify/send), as an Orthanc job.
+// Each instance goes through Sending::ProcessInstance: the destination's
+// rule decides, the instance is de-identified with the decided profile and
+// delivered. Progress = instances done / total. The content lists refused and
+// failed instances by Orthanc ID with the reason; the job ends in Failure if
+// any was refused or failed. One audit record per job (destination, counts,
+// rules). Never any DICOM value in the content, the log or the audit.
+#pragma once
+
+#include "Orthanc/OrthancJob.h"
+#include "Rules/RuleTypes.h"
+
+#include <json/value.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace Deid
+{
+  class SendOperation : public IJobOperation
+  {
+  public:
+    // "level" is "Patient", "Study", "Series" or "Instance". Lists the
+    // instances of the source (HttpError 404 if it does not exist). With
+    // "store", a de-identified copy is also kept in this Orthanc.
+    SendOperation(const Rules::Destination& destination, bool store,
+                  const std::string& level, const std::string& sourceId);
+
+    bool Step() override;
+    void Finish() override;   // the audit record
+    void Reset() override;    // retries the failed instances (not the refused ones)
+    void SetJobId(const std::string& jobId) override;
+    float GetProgress() const override;
+    bool HasFailures() const override;   // failed or refused instances
+    Json::Value GetContent() const override;
+
+    static std::string Submit(std::shared_ptr<SendOperation> operation, int priority,
+                              bool waitForCompletion);
+
+  private:
+    enum class State
+    {
+      Pending,
+      Sent,
+      Refused,
+      Failed
+    };
+
+    struct Instance
+    {
+      std::string sourceId;
+      State state = State::Pending;
+      std::string error;            // reason of the refusal or failure (no DICOM value)
+      std::string storedId;         // the copy kept here ("Store": true)
+      Rules::RuleDecision decision;
+    };
+
+    mutable std::mutex mutex_;
+    std::condition_variable jobIdSet_;
+    bool waitForJobId_ = false;
+    Rules::Destination destination_;
+    bool store_;
+    std::string level_;
+    std::string sourceId_;
+    std::string caller_;           // who asked, for the audit (captured on the HTTP thread)
+    std::vector<Instance> instances_;
+    size_t next_ = 0;
+    std::string jobId_;
+    bool finished_ = false;
+
+    void Process(Instance& instance);
+    void Report() const;
+  };
+}
