@@ -9,6 +9,7 @@
 #include "Orthanc/OrthancApi.h"
 #include "Sending/DestinationSender.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace Deid
@@ -25,67 +26,52 @@ namespace Deid
         ActionError(const std::string& message, bool isPermanent) :
           std::runtime_error(message), permanent(isPermanent) {}
       };
+    }
 
-      // The de-identified copy kept in this Orthanc, with the profile that
-      // the rules give to destination kind "Store".
-      void StoreCopy(const std::string& instanceId, const std::string& ruleName)
+
+    // One audit record per work item (PS3.15 does not require it; our rule:
+    // every de-identification is in the audit trail). No patient data.
+    static void Audit(const WorkItem& item, const Rules::Destination& destination,
+                      const std::vector<Sending::InstanceOutcome>& outcomes)
+    {
+      OperationReport report;
+      report.operation.kind = "automatic";
+      report.operation.level = item.level;
+      report.operation.sourceId = item.resource;
+      report.operation.caller = "automatic rule " + item.rule;
+      report.destination = destination.Describe();
+      report.rules.push_back(item.rule);
+      report.instancesCount = outcomes.size();
+      for (const Sending::InstanceOutcome& o : outcomes)
       {
-        InstanceFacts facts;
-        if (!ReadInstanceFacts(facts, instanceId))
+        if (o.sent)
         {
-          throw ActionError("instance " + instanceId + " no longer exists", true);
+          report.sentInstancesCount++;
         }
-        Rules::RuleInput input = facts.input;
-        input.destination.kind = "Store";
-        const Rules::RuleDecision decision = RuleService::Get().Decide(input);
-        if (!decision.allowed)
+        else
         {
-          throw ActionError("refused by the rules for destination Store" +
-                            (decision.rule.empty() ? std::string() : " (rule \"" + decision.rule + "\")") +
-                            ": " + decision.reason, true);
+          report.failedInstancesCount++;
         }
-
-        DeidentificationRequest request = RuleService::ToRequest(decision);
-        OperationDescription operation = request.Describe("automatic", "Instance", instanceId);
-        operation.caller = "automatic rule " + ruleName;
-
-        std::string dicom;
-        if (!OrthancApi::RestGet(dicom, "/instances/" + instanceId + "/file", true))
+        if (o.refused)
         {
-          throw ActionError("cannot read instance " + instanceId + " from the storage", false);
+          report.refusedInstancesCount++;
         }
-
-        OperationReport report;
-        report.operation = operation;
-        report.instancesCount = 1;
-        try
+        if (!o.storedId.empty())
         {
-          std::unique_ptr<OperationProviders> providers = ProviderFactory::Create(operation);
-          DeidentifiedInstance output = InstanceDeidentifier::Apply(
-            dicom.data(), dicom.size(), operation, providers->GetContext(), DeidentificationSettings(),
-            "instance " + instanceId);
-
-          Json::Value stored;
-          if (!OrthancApi::RestPost(stored, "/instances", output.dicom.data(), output.dicom.size(), true) ||
-              !stored["ID"].isString())
-          {
-            throw ActionError("Orthanc refused to store the de-identified copy of instance " + instanceId, false);
-          }
-          const std::string newId = stored["ID"].asString();
-          OrthancApi::RestPut("/instances/" + newId + "/metadata/" + Configuration::Get().GetSourceMetadata(),
-                              instanceId);
           report.stored = true;
-          report.newInstances.push_back(newId);
-          report.newResources.push_back(newId);
+          report.newInstances.push_back(o.storedId);
         }
-        catch (...)
+        if (report.operation.profileName.empty() && o.decision.allowed)
         {
-          report.failedInstancesCount = 1;
-          DeidentificationEvents::ReportFinished(report);
-          throw;
+          report.operation.profileName = o.decision.profile;
         }
-        DeidentificationEvents::ReportFinished(report);
+        if (o.decision.allowed &&
+            std::find(report.profiles.begin(), report.profiles.end(), o.decision.profile) == report.profiles.end())
+        {
+          report.profiles.push_back(o.decision.profile);
+        }
       }
+      DeidentificationEvents::ReportFinished(report);
     }
 
 
@@ -96,22 +82,12 @@ namespace Deid
     }
 
 
-    void ActionRunner::RunOnInstance(const std::string& instanceId, const std::string& action,
-                                     const std::string& rule, bool& permanent)
+    void ActionRunner::RunOnInstance(const std::string& instanceId, const Rules::Destination& destination,
+                                     std::vector<Sending::InstanceOutcome>& outcomes)
     {
-      Rules::Destination destination;
-      if (!ParseDestination(action, destination))
-      {
-        permanent = true;
-        throw ActionError("unknown action \"" + action + "\"", true);
-      }
-      if (destination.kind == "Store")
-      {
-        StoreCopy(instanceId, rule);
-        return;
-      }
-
-      Sending::InstanceOutcome outcome = Sending::ProcessInstance(instanceId, destination, false);
+      // Destination kind "Store": the rules for the kept copy give its profile.
+      outcomes.push_back(Sending::ProcessInstance(instanceId, destination, destination.kind == "Store"));
+      const Sending::InstanceOutcome& outcome = outcomes.back();
       if (outcome.refused)
       {
         throw ActionError(outcome.error.empty() ? "refused by the rules for " + destination.Describe() :
@@ -182,12 +158,18 @@ namespace Deid
     {
       std::string error;
       bool permanent = false;
+      Rules::Destination destination;
+      std::vector<Sending::InstanceOutcome> outcomes;
       try
       {
         if (item.action == "Delete")
         {
           RunDelete(item);
           return;
+        }
+        if (!ParseDestination(item.action, destination))
+        {
+          throw ActionError("unknown action \"" + item.action + "\"", true);
         }
 
         if (item.level == "Study")
@@ -209,7 +191,7 @@ namespace Deid
             }
             try
             {
-              RunOnInstance(id, item.action, item.rule, permanent);
+              RunOnInstance(id, destination, outcomes);
             }
             catch (const ActionError& e)
             {
@@ -228,8 +210,9 @@ namespace Deid
         }
         else
         {
-          RunOnInstance(item.resource, item.action, item.rule, permanent);
+          RunOnInstance(item.resource, destination, outcomes);
         }
+        Audit(item, destination, outcomes);
         store_.FinishWorkItem(item.id, "Done", "");
         return;
       }
@@ -241,6 +224,11 @@ namespace Deid
       catch (...)
       {
         OrthancApi::DescribeCurrentException(error);
+      }
+
+      if (!outcomes.empty())
+      {
+        Audit(item, destination, outcomes);
       }
 
       try

@@ -5,8 +5,10 @@
 
 #include "Automation/AutomaticRules.h"
 #include "KeyStore/IKeyStore.h"
+#include "Sending/DestinationSender.h"
 
 #include <string>
+#include <vector>
 
 namespace Deid
 {
@@ -25,10 +27,10 @@ namespace Deid
       const AutomaticSettings& settings_;
       IKeyStore& store_;
 
-      // Throws with a message free of patient data; "permanent" is set for
+      // Throws with a message free of patient data, marked permanent for
       // failures that a retry cannot fix (a rule refuses).
-      void RunOnInstance(const std::string& instanceId, const std::string& action, const std::string& rule,
-                         bool& permanent);
+      void RunOnInstance(const std::string& instanceId, const Rules::Destination& destination,
+                         std::vector<Sending::InstanceOutcome>& outcomes);
       void RunDelete(const WorkItem& item);
     };
   }
