@@ -5,12 +5,13 @@ MaxAttempts, and the plugin's own output never triggering a rule."""
 
 import json
 import os
+import subprocess
 import time
 
+import pydicom
 import pytest
 
-import pydicom
-
+from conftest import PLUGIN
 from automatic_support import (CT, MR, StoreScp, automatic, copies_of, instance_id, make_instance, storescu,
                                wait_until_idle, write)
 
@@ -146,3 +147,67 @@ def test_bad_automatic_configuration_is_refused(start_orthanc):
                            expect_failure=True, name="badauto")
     assert server.returncode != 0
     assert "NoSuchKeyword" in server.read_log()
+
+
+def postgres_conninfo():
+    conninfo = os.environ.get("DEID_TEST_POSTGRES", "")
+    if not conninfo:
+        pytest.skip("DEID_TEST_POSTGRES is not set (see Resources/StartTestPostgres.sh)")
+    if not os.path.exists(POSTGRESQL_INDEX):
+        pytest.skip("orthanc-postgresql is not installed (Resources/Install.sh)")
+    return conninfo
+
+
+POSTGRESQL_INDEX = "/usr/share/orthanc/plugins/libOrthancPostgreSQLIndex.so"
+POSTGRESQL_STORAGE = "/usr/share/orthanc/plugins/libOrthancPostgreSQLStorage.so"
+
+
+def fresh_database(conninfo):
+    """A new database on the test server; returns its conninfo and the parsed settings."""
+    settings = dict(part.split("=", 1) for part in conninfo.split())
+    name = "deid_cluster_%d_%d" % (os.getpid(), int(time.time() * 1000) % 10 ** 9)
+    admin = " ".join("%s=%s" % (k, v) for k, v in settings.items() if k != "dbname") + " dbname=postgres"
+    subprocess.run(["psql", admin, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE " + name],
+                   check=True, capture_output=True)
+    settings["dbname"] = name
+    return " ".join("%s=%s" % (k, v) for k, v in settings.items()), settings
+
+
+def test_two_nodes_on_one_postgresql_index_handle_each_instance_once(start_orthanc, tmp_path):
+    conninfo, db = fresh_database(postgres_conninfo())
+    trial = StoreScp(str(tmp_path / "trial")).start()
+    config = automatic_section([{"Name": "cluster", "Send": [{"Modality": "TRIAL"}]}])
+    config["DicomModalities"] = {"TRIAL": ["TRIAL", "127.0.0.1", trial.port]}
+    config["Plugins"] = [PLUGIN, POSTGRESQL_INDEX, POSTGRESQL_STORAGE]
+    config["PostgreSQL"] = {"EnableIndex": True, "EnableStorage": True, "Lock": False,
+                            "Host": db["host"], "Port": int(db["port"]), "Database": db["dbname"],
+                            "Username": db["user"], "Password": "", "EnableSsl": False}
+    config["Deidentification"]["KeyStore"] = {"Type": "PostgreSQL", "ConnectionString": conninfo}
+    a = start_orthanc(config, name="cluster-a")
+    b = start_orthanc(config, name="cluster-b")
+    try:
+        uids = set()
+        for i in range(4):
+            for node in (a, b):
+                data, ds = make_instance(CT, "AUTO-CL-%d" % i, "Doe^Cluster")
+                assert node.upload(data) is not None
+                uids.add(ds.SOPInstanceUID)
+        assert len(a.get_json("/instances")) == 8 and len(b.get_json("/instances")) == 8   # one index
+
+        deadline = time.time() + 60
+        while len(trial.files()) < 8 and time.time() < deadline:
+            time.sleep(0.2)
+        wait_until_idle(a, minimum_done=8)
+        wait_until_idle(b, minimum_done=8)
+        time.sleep(2.5)    # both nodes poll again: nothing more may arrive
+        received = trial.files()
+        assert len(received) == 8, received
+        sent = [pydicom.dcmread(f) for f in received]
+        assert len({ds.SOPInstanceUID for ds in sent}) == 8
+        assert not uids & {ds.SOPInstanceUID for ds in sent}
+        state = automatic(a)
+        assert state["Counts"]["Done"] == 8 and state["Counts"]["Failed"] == 0, state
+    finally:
+        a.stop()
+        b.stop()
+        trial.stop()
