@@ -17,6 +17,7 @@
 #include "Rest/ReidentifyRoutes.h"
 #include "Rest/ResourceRoutes.h"
 #include "Rest/SendRoutes.h"
+#include "Rest/RuleRoutes.h"
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
@@ -84,6 +85,7 @@ extern "C"
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
       RegisterSendRoutes();
+      RegisterRuleRoutes();
 
       // Automatic rules (a worker following Orthanc's changes) and
       // de-identification at ingestion (Orthanc's received-instance callback).
