@@ -16,10 +16,19 @@ from automatic_support import (CT, MR, StoreScp, automatic, copies_of, instance_
                                wait_until_idle, write)
 
 
+# Rules per destination: automatic rules say WHAT happens, these say WITH
+# WHICH PROFILE (the kept copy is destination kind "Store").
+DESTINATION_RULES = {"List": [
+    {"Name": "copies", "Destination": {"Kind": "Store"}, "Profile": "basic"},
+    {"Name": "trial", "Destination": {"Kind": "Modality", "Name": "TRIAL"}, "Profile": "research"},
+    {"Name": "nowhere", "Destination": {"Kind": "Modality", "Name": "NOWHERE"}, "Profile": "basic"},
+]}
+
+
 def automatic_section(rules, **settings):
     section = {"Enable": True, "Rules": rules, "RetryDelay": 0, "PollInterval": 1}
     section.update(settings)
-    return {"Deidentification": {"Automatic": section}}
+    return {"Deidentification": {"Automatic": section, "Rules": DESTINATION_RULES}}
 
 
 def test_calling_aets_trigger_different_rules_and_own_output_does_not(start_orthanc, tmp_path):
@@ -64,6 +73,10 @@ def test_calling_aets_trigger_different_rules_and_own_output_does_not(start_orth
         assert len(instances) == 3, instances   # CT original + copy, untouched other (no MR copy kept)
         assert other_id in instances and copies_of(orthanc, other_id) == []
         assert "Doe^Mr" not in json.dumps(automatic(orthanc))
+        # Each action got the profile of its destination's rule.
+        records = orthanc.get_json("/deidentification/audit?limit=1000")["Records"]
+        profiles = {r["Details"]["Destination"]: r["Profile"] for r in records if r["Route"].startswith("automatic")}
+        assert profiles == {"Store": "basic", 'Modality "TRIAL"': "research"}, profiles
     finally:
         orthanc.stop()
         trial.stop()
@@ -138,6 +151,23 @@ def test_failing_destination_keeps_the_original_and_is_listed(start_orthanc):
 
         retried = orthanc.post_json("/deidentification/automatic/retry")
         assert retried["Retried"] == 2
+    finally:
+        orthanc.stop()
+
+
+def test_uncovered_destination_fails_at_once_and_keeps_the_original(start_orthanc):
+    config = automatic_section([{"Name": "uncovered", "Send": [{"Peer": "ELSEWHERE"}], "DeleteOriginal": True}])
+    config["OrthancPeers"] = {"ELSEWHERE": ["http://127.0.0.1:1/"]}
+    orthanc = start_orthanc(config, name="uncovered")
+    try:
+        original = orthanc.upload(make_instance(CT, "AUTO-UNC-1", "Doe^Uncovered")[0])["ID"]
+        deadline = time.time() + 20
+        while automatic(orthanc)["Counts"]["Failed"] < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        failed = {f["Action"]: f for f in automatic(orthanc)["Failed"]}
+        assert failed["Peer:ELSEWHERE"]["Attempts"] == 1     # a refusal is not retried
+        assert "original kept" in failed["Delete"]["Error"]
+        assert orthanc.get("/instances/" + original, check=False).status_code == 200
     finally:
         orthanc.stop()
 

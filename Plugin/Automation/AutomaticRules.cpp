@@ -1,8 +1,8 @@
 #include "Automation/AutomaticRules.h"
 
 #include "Configuration/Configuration.h"
-
-#include <dcmtk/dcmdata/dctag.h>
+#include "Rules/RuleCriteria.h"
+#include "Rules/RuleError.h"
 
 #include <cstdio>
 #include <set>
@@ -11,96 +11,24 @@ namespace Deid
 {
   namespace Automation
   {
-    bool MatchesWildcard(const std::string& pattern, const std::string& value)
-    {
-      // Iterative glob with backtracking on the last "*".
-      size_t p = 0, v = 0, star = std::string::npos, mark = 0;
-      while (v < value.size())
-      {
-        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == value[v]))
-        {
-          p++;
-          v++;
-        }
-        else if (p < pattern.size() && pattern[p] == '*')
-        {
-          star = p++;
-          mark = v;
-        }
-        else if (star != std::string::npos)
-        {
-          p = star + 1;
-          v = ++mark;
-        }
-        else
-        {
-          return false;
-        }
-      }
-      while (p < pattern.size() && pattern[p] == '*')
-      {
-        p++;
-      }
-      return p == pattern.size();
-    }
-
-
     namespace
     {
-      // Origin and attribute conditions, all of which must hold.
-      class WildcardMatcher : public IInstanceMatcher
+      // The criteria of the rules per destination ("Origin", "Match"; no
+      // "Destination"): same patterns, same keywords, same semantics.
+      class CriteriaMatcher : public IInstanceMatcher
       {
+      private:
+        Rules::RuleCriteria criteria_;
+
       public:
-        std::map<std::string, std::string> origin;   // "Kind", "RemoteAet", "CalledAet", "RemoteIp"
-        std::map<std::string, std::string> tags;     // "gggg,eeee" -> pattern
+        explicit CriteriaMatcher(const Rules::RuleCriteria& criteria) : criteria_(criteria) {}
 
         bool Matches(const Rules::RuleInput& input) const override
         {
-          for (const auto& o : origin)
-          {
-            const std::string& value =
-              o.first == "Kind" ? input.origin.kind :
-              o.first == "RemoteAet" ? input.origin.remoteAet :
-              o.first == "CalledAet" ? input.origin.calledAet : input.origin.remoteIp;
-            if (!MatchesWildcard(o.second, value))
-            {
-              return false;
-            }
-          }
-          for (const auto& t : tags)
-          {
-            auto found = input.tags.find(t.first);
-            if (found == input.tags.end() || !MatchesWildcard(t.second, found->second))
-            {
-              return false;
-            }
-          }
-          return true;
+          std::vector<std::string> why;
+          return criteria_.Matches(input, why);
         }
       };
-
-      // "Modality" or "0008,0060" -> "0008,0060" (lower-case hex, as RuleInput).
-      bool ToTagKey(const std::string& name, std::string& key)
-      {
-        unsigned int group, element;
-        char end;
-        if (name.size() == 9 && sscanf(name.c_str(), "%4x,%4x%c", &group, &element, &end) == 2)
-        {
-          char buffer[16];
-          snprintf(buffer, sizeof(buffer), "%04x,%04x", group, element);
-          key = buffer;
-          return true;
-        }
-        DcmTag tag;
-        if (DcmTag::findTagFromName(name.c_str(), tag).good())
-        {
-          char buffer[16];
-          snprintf(buffer, sizeof(buffer), "%04x,%04x", tag.getGroup(), tag.getElement());
-          key = buffer;
-          return true;
-        }
-        return false;
-      }
 
       std::string Where(size_t index, const std::string& key)
       {
@@ -145,50 +73,22 @@ namespace Deid
         }
         rule.name = r["Name"].asString();
 
-        auto matcher = std::make_shared<WildcardMatcher>();
-        if (r.isMember("Origin"))
+        try
         {
-          const Json::Value& o = r["Origin"];
-          if (!o.isObject())
+          Json::Value criteria(Json::objectValue);
+          for (const char* key : { "Origin", "Match" })
           {
-            throw ConfigurationError(Where(index, "Origin") + " must be a JSON object");
-          }
-          for (const std::string& key : o.getMemberNames())
-          {
-            if (key != "Kind" && key != "RemoteAet" && key != "CalledAet" && key != "RemoteIp")
+            if (r.isMember(key))
             {
-              throw ConfigurationError(Where(index, "Origin." + key) +
-                                       ": unknown key (Kind, RemoteAet, CalledAet, RemoteIp)");
+              criteria[key] = r[key];
             }
-            if (!o[key].isString())
-            {
-              throw ConfigurationError(Where(index, "Origin." + key) + " must be a string");
-            }
-            matcher->origin[key] = o[key].asString();
           }
+          rule.matcher = std::make_shared<CriteriaMatcher>(Rules::RuleCriteria::Parse(criteria, Where(index, "")));
         }
-        if (r.isMember("Match"))
+        catch (const Rules::RuleConfigurationError& e)
         {
-          const Json::Value& m = r["Match"];
-          if (!m.isObject())
-          {
-            throw ConfigurationError(Where(index, "Match") + " must be a JSON object (keyword or tag -> value)");
-          }
-          for (const std::string& key : m.getMemberNames())
-          {
-            std::string tag;
-            if (!ToTagKey(key, tag))
-            {
-              throw ConfigurationError(Where(index, "Match") + ": unknown DICOM keyword or tag \"" + key + "\"");
-            }
-            if (!m[key].isString())
-            {
-              throw ConfigurationError(Where(index, "Match." + key) + " must be a string (a value or wildcard)");
-            }
-            matcher->tags[tag] = m[key].asString();
-          }
+          throw ConfigurationError(e.what());
         }
-        rule.matcher = matcher;
 
         const std::string when = r.isMember("When") ? (r["When"].isString() ? r["When"].asString() : "?") : "Stored";
         if (when == "Stored")

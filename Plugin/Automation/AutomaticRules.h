@@ -9,7 +9,7 @@
 //     "Rules": [ {
 //       "Name": "to-trial",             // unique, required
 //       "Origin": { "Kind": "DicomProtocol", "RemoteAet": "CT*", "CalledAet": "*", "RemoteIp": "*" },
-//       "Match": { "Modality": "CT", "0008,0070": "ACME*" },   // keyword or tag: value or wildcard
+//       "Match": { "Modality": [ "CT", "MR" ], "0008,0070": "ACME*" },   // keyword or tag: patterns
 //       "When": "Stored",               // or "StableStudy"
 //       "Store": true,                  // keep a de-identified copy in this Orthanc
 //       "Send": [ { "Modality": "TRIAL" }, { "Peer": "CLOUD" }, { "DicomWeb": "ARCHIVE" } ],
@@ -19,7 +19,9 @@
 //   }
 //
 // The first rule (in order) that matches an instance applies, separately
-// for "Stored" and "StableStudy" rules. Wildcards: "*" and "?".
+// for "Stored" and "StableStudy" rules. "Origin" and "Match" are read as in
+// the rules per destination (Rules/RuleCriteria): a pattern or a list of
+// patterns, wildcards "*" and "?", keywords or "gggg,eeee".
 #pragma once
 
 #include "Rules/RuleTypes.h"
@@ -36,17 +38,13 @@ namespace Deid
   namespace Automation
   {
     // Decides whether one instance is in the scope of a rule (its origin
-    // and attributes). An interface so that the matcher of the rules per
-    // destination can replace the built-in one.
+    // and attributes).
     class IInstanceMatcher
     {
     public:
       virtual ~IInstanceMatcher() = default;
       virtual bool Matches(const Rules::RuleInput& input) const = 0;
     };
-
-    // "*" any run of characters, "?" one character; the rest literal.
-    bool MatchesWildcard(const std::string& pattern, const std::string& value);
 
     struct AutomaticRule
     {

@@ -19,11 +19,17 @@ namespace Deid
       // C-STORE refused: "Refused: Not authorized" (PS3.7 C.5.2, status 0124H).
       const uint16_t STATUS_REFUSED = 0x0124;
 
-      // The remote AET of the C-STORE being received in this thread: the
-      // C-STORE filter sees it, the received-instance callback (called next,
-      // in the same thread) does not.
-      thread_local std::string cstoreRemoteAet_;
-      thread_local bool cstorePending_ = false;
+      // Orthanc 1.10.1 calls the received-instance callback first, then (for
+      // C-STORE only, in the same thread, before anything is written) the
+      // C-STORE filter, which alone can answer a DIMSE failure status. The
+      // callback leaves its verdict here for the filter.
+      struct PendingCStore
+      {
+        bool active = false;
+        bool refuse = false;
+        std::string reason;   // for the log: rule names and reasons, no patient value
+      };
+      thread_local PendingCStore pendingCStore_;
 
       const char* OriginKind(OrthancPluginInstanceOrigin origin)
       {
@@ -79,35 +85,46 @@ namespace Deid
         return !d.allowed && (!d.rule.empty() || refuseUnmatched_);
       }
 
-      bool FilterCStore(uint16_t& status, const std::string& remoteAet, const void* dicom, size_t size)
+      bool FilterCStore(uint16_t& status, const std::string& remoteAet, const void*, size_t)
       {
-        Rules::Origin origin;
-        origin.kind = "DicomProtocol";
-        origin.remoteAet = remoteAet;
-        Rules::RuleDecision decision;
-        try
+        PendingCStore pending = pendingCStore_;
+        pendingCStore_ = PendingCStore();
+        if (pending.active && pending.refuse)
         {
-          decision = Decide(dicom, size, origin);
-        }
-        catch (...)
-        {
-          std::string message;
-          OrthancApi::DescribeCurrentException(message);
-          OrthancApi::LogWarning("De-identification at ingestion: a C-STORE instance from AET \"" + Printable(remoteAet) +
-                                 "\" is refused: " + message);
-          status = 0xC000;   // "Cannot understand"
-          return false;
-        }
-        if (Discards(decision))
-        {
-          OrthancApi::LogWarning("De-identification at ingestion: a C-STORE instance is refused (" +
-                                 Describe(decision, origin) + ")");
+          OrthancApi::LogWarning("De-identification at ingestion: a C-STORE instance from AET \"" +
+                                 Printable(remoteAet) + "\" is refused (" + pending.reason + ")");
           status = STATUS_REFUSED;
           return false;
         }
-        cstoreRemoteAet_ = remoteAet;
-        cstorePending_ = true;
         return true;
+      }
+
+      // A refused C-STORE instance: the filter that follows answers the
+      // failure status; until then Orthanc holds only a de-identified
+      // version (Basic Profile), never the original.
+      OrthancApi::ReceivedInstanceAnswer RefuseCStore(const void* dicom, size_t size, const std::string& reason)
+      {
+        OrthancApi::ReceivedInstanceAnswer answer;
+        answer.action = OrthancPluginReceivedInstanceAction_Discard;
+        try
+        {
+          DeidentificationRequest request = DeidentificationRequest::FromConfiguration(Json::Value(Json::objectValue));
+          OperationDescription operation = request.Describe("ingest", "Instance", "");
+          std::unique_ptr<OperationProviders> providers = ProviderFactory::Create(operation);
+          DeidentifiedInstance output = InstanceDeidentifier::Apply(
+            dicom, size, operation, providers->GetContext(), DeidentificationSettings(), "the received instance");
+          answer.action = OrthancPluginReceivedInstanceAction_Modify;
+          answer.modified.swap(output.dicom);
+          pendingCStore_.active = true;
+          pendingCStore_.refuse = true;
+          pendingCStore_.reason = reason;
+        }
+        catch (...)
+        {
+          // Discarded silently (the sender sees a success), but never stored.
+          OrthancApi::LogWarning("De-identification at ingestion: a C-STORE instance is discarded (" + reason + ")");
+        }
+        return answer;
       }
 
       OrthancApi::ReceivedInstanceAnswer OnReceived(const void* dicom, size_t size,
@@ -115,13 +132,9 @@ namespace Deid
       {
         OrthancApi::ReceivedInstanceAnswer answer;
         Rules::Origin origin;
-        origin.kind = OriginKind(originCode);
-        if (originCode == OrthancPluginInstanceOrigin_DicomProtocol && cstorePending_)
-        {
-          origin.remoteAet = cstoreRemoteAet_;
-        }
-        cstorePending_ = false;
-        cstoreRemoteAet_.clear();
+        origin.kind = OriginKind(originCode);   // Orthanc gives no AET here
+        const bool cstore = (originCode == OrthancPluginInstanceOrigin_DicomProtocol);
+        pendingCStore_ = PendingCStore();
 
         if (OrthancApi::IsStoringOwnInstance())
         {
@@ -137,6 +150,10 @@ namespace Deid
         {
           std::string message;
           OrthancApi::DescribeCurrentException(message);
+          if (cstore)
+          {
+            return RefuseCStore(dicom, size, "not readable: " + message);
+          }
           OrthancApi::LogWarning("De-identification at ingestion: an instance (" + origin.kind +
                                  ") is discarded: " + message);
           answer.action = OrthancPluginReceivedInstanceAction_Discard;
@@ -145,7 +162,11 @@ namespace Deid
 
         if (!decision.allowed)
         {
-          if (Discards(decision))
+          if (Discards(decision) && cstore)
+          {
+            return RefuseCStore(dicom, size, Describe(decision, origin));
+          }
+          else if (Discards(decision))
           {
             OrthancApi::LogWarning("De-identification at ingestion: an instance is discarded (" +
                                    Describe(decision, origin) + ")");
@@ -178,10 +199,14 @@ namespace Deid
           // Never store the original.
           std::string message;
           OrthancApi::DescribeCurrentException(message);
-          OrthancApi::LogWarning("De-identification at ingestion: an instance is discarded, it cannot be "
-                                 "de-identified (" + Describe(decision, origin) + "): " + message);
           report.failedInstancesCount = 1;
           DeidentificationEvents::ReportFinished(report);
+          if (cstore)
+          {
+            return RefuseCStore(dicom, size, "cannot be de-identified (" + Describe(decision, origin) + "): " + message);
+          }
+          OrthancApi::LogWarning("De-identification at ingestion: an instance is discarded, it cannot be "
+                                 "de-identified (" + Describe(decision, origin) + "): " + message);
           answer.action = OrthancPluginReceivedInstanceAction_Discard;
           answer.modified.clear();
           return answer;

@@ -10,8 +10,14 @@
 //   }
 //
 // An instance that a rule refuses, or that cannot be de-identified, is
-// discarded (never stored as received); a C-STORE sender gets a failure
-// status. The plugin's own output is stored as is.
+// discarded (never stored as received); a C-STORE sender gets the failure
+// status 0124H (Refused: Not authorized), a REST caller Orthanc's
+// "FilteredOut". The plugin's own output is stored as is.
+//
+// Orthanc 1.10.1 gives the received-instance callback the origin kind only:
+// "Ingest" rules match on the origin kind and the attributes, never on the
+// calling AET (use Orthanc's DicomModalities and "DicomAlwaysAllowStore":
+// false to choose who may send).
 #pragma once
 
 #include <json/value.h>
