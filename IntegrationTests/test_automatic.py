@@ -128,6 +128,35 @@ def test_restart_with_pending_work_loses_and_duplicates_nothing(start_orthanc):
         orthanc.stop()
 
 
+def test_restart_while_the_destination_is_down_sends_each_instance_once(start_orthanc, tmp_path):
+    trial = StoreScp(str(tmp_path / "trial"))          # not started yet: the destination is down
+    config = automatic_section([{"Name": "to-trial", "Send": [{"Modality": "TRIAL"}]}],
+                               MaxAttempts=100, RetryDelay=1)
+    config["DicomModalities"] = {"TRIAL": ["TRIAL", "127.0.0.1", trial.port]}
+    orthanc = start_orthanc(config, name="restart-down")
+    try:
+        for i in range(3):
+            orthanc.upload(make_instance(CT, "AUTO-DOWN-%d" % i, "Doe^Down")[0])
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            pending = automatic(orthanc)["Pending"]
+            if len(pending) == 3 and all(p["Attempts"] >= 1 for p in pending):
+                break
+            time.sleep(0.2)
+        assert len(pending) == 3 and all(p["Error"] for p in pending), pending
+        orthanc.stop()
+
+        trial.start()
+        orthanc.start()
+        wait_until_idle(orthanc, timeout=30, minimum_done=3)
+        time.sleep(1.5)
+        assert len(trial.files()) == 3, trial.files()
+        assert automatic(orthanc)["Counts"] == {"Pending": 0, "Running": 0, "Done": 3, "Failed": 0}
+    finally:
+        orthanc.stop()
+        trial.stop()
+
+
 def test_failing_destination_keeps_the_original_and_is_listed(start_orthanc):
     orthanc = start_orthanc(dict(automatic_section(
         [{"Name": "to-nowhere", "Send": [{"Modality": "NOWHERE"}], "DeleteOriginal": True}], MaxAttempts=2),
