@@ -49,7 +49,10 @@ def json_orthanc(start_orthanc):
 
 @pytest.fixture(scope="module")
 def lua_orthanc(start_orthanc):
-    return start_orthanc(with_rules({"LuaScript": os.path.join(TABLE, "rules.lua")}), name="rules-lua")
+    config = with_rules({"LuaScript": os.path.join(TABLE, "rules.lua")})
+    if "DicomWeb" in config:
+        config["DicomWeb"]["Root"] = "/web/"   # the DICOMweb servers are looked up under the configured root
+    return start_orthanc(config, name="rules-lua")
 
 
 def make_instance(tags, study_uid=None, patient_id="RULES-PATIENT-1"):
@@ -118,6 +121,12 @@ def test_json_and_lua_rules_give_the_same_decisions(json_orthanc, lua_orthanc):
                 assert value not in from_json["Reason"] and value not in from_lua["Reason"], case["Case"]
         checked += 1
     assert checked >= len(CASES) - 1
+
+
+def test_configured_rules_are_listed(json_orthanc, lua_orthanc):
+    assert json_orthanc.get_json("/deidentification/rules") == JSON_RULES
+    assert lua_orthanc.get_json("/deidentification/rules") == {
+        "List": [], "LuaScript": os.path.join(TABLE, "rules.lua"), "Uncovered": "Refuse"}
 
 
 def test_json_reason_names_the_rule_and_what_matched(json_orthanc):
@@ -228,7 +237,10 @@ def test_uncovered_refused_by_default_and_allowed_when_configured(json_orthanc, 
     bare = start_orthanc(destinations_config(), name="rules-none")
     assert ask(bare, case)["Allowed"] is False
 
-    allowing = start_orthanc(with_rules({"List": JSON_RULES["List"], "Uncovered": "Basic"}), name="rules-uncovered")
+    latin1 = {"Name": "latin1", "Destination": {"Kind": "Ingest"}, "Match": {"StationName": "STÅTION"},
+              "Profile": "research"}
+    allowing = start_orthanc(with_rules({"List": JSON_RULES["List"] + [latin1], "Uncovered": "Basic"}),
+                             name="rules-uncovered")
     answer = ask(allowing, case)
     assert answer["Allowed"] is True
     decision = answer["Decisions"][0]
@@ -236,6 +248,19 @@ def test_uncovered_refused_by_default_and_allowed_when_configured(json_orthanc, 
     assert decision["Effective"] == {"Profile": "Basic", "Options": []}
     # Refusing rules still refuse.
     assert ask(allowing, dict(case, Tags={"Modality": "SR"}))["Allowed"] is False
+
+    # Values in another character set are compared in UTF-8, uploaded or stored.
+    ds = pydicom.dcmread(io.BytesIO(make_instance({"Modality": "CT"})))
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.StationName = "STÅTION"
+    out = io.BytesIO()
+    ds.save_as(out, write_like_original=False)
+    assert "STÅTION".encode("latin-1") in out.getvalue()
+    answer = allowing.post_json("/deidentification/rules/test", out.getvalue(), headers=headers_for({"Kind": "Ingest"}))
+    assert answer["Decisions"][0]["Rule"] == "latin1", answer
+    stored = allowing.upload(out.getvalue())["ID"]
+    answer = allowing.post_json("/deidentification/rules/test", {"Resource": stored, "Destination": {"Ingest": True}})
+    assert answer["Decisions"][0]["Rule"] == "latin1", answer
     bare.stop()
     allowing.stop()
 
@@ -249,6 +274,8 @@ def test_bad_rule_configuration_stops_orthanc(start_orthanc, tmp_path):
             ({"List": [{"Name": "p", "Profile": "nope"}]}, 'rule "p": Unknown de-identification profile: "nope"'),
             ({"List": [{"Name": "j", "Project": "nope"}]}, 'Unknown de-identification project "nope"'),
             ({"List": [{"Name": "r", "Recipients": ["nobody"]}]}, 'unknown recipient "nobody"'),
+            ({"List": [{"Name": "o", "Options": ["NoSuchOption"]}]}, "NoSuchOption"),
+            ({"List": [{"Name": "k", "Destination": {"Kind": "Printer"}}]}, 'unknown kind "Printer"'),
             ({"Uncovered": "nope"}, "Deidentification.Rules.Uncovered"),
             ({"LuaScript": str(bad_lua)}, "Deidentification.Rules.LuaScript")):
         server = start_orthanc(with_rules(rules), name="rules-bad", expect_failure=True)
@@ -272,3 +299,12 @@ def test_lua_error_refuses_and_is_logged(start_orthanc, tmp_path):
     assert "instruction limit" in answer["Decisions"][0]["Reason"]
     assert "failing.lua:3: cannot decide for PACS" in server.read_log()
     server.stop()
+
+
+def test_readme_shows_the_tested_rules():
+    """The worked JSON and Lua examples of the README are the ones tested here."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    for name in ("rules.json", "rules.lua"):
+        with open(os.path.join(TABLE, name)) as f:
+            assert f.read().strip() in readme, name

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 using namespace Deid::Rules;
 
@@ -369,6 +370,8 @@ TEST(Rules, LuaErrorsRefuseAndAreLoggedWithoutBreakingTheState)
   EXPECT_EQ("Lua rule script failed: error in DeidentificationRule (details in the Orthanc log)", d.reason);
   ASSERT_EQ(1u, log.size());
   EXPECT_NE(std::string::npos, log[0].find("boom Doe^Jane\\x0A\\x01"));   // escaped; the script's own text
+  EXPECT_FALSE(DecideOne(*engine, "CT").allowed);
+  EXPECT_EQ(1u, log.size());   // the same error again is not logged again within a minute
 
   for (const char* modality : { "MR", "US", "XA", "NM", "PT", "DX" })
   {
@@ -414,6 +417,16 @@ TEST(Rules, LuaRunawayScriptsAreStopped)
 
   d = DecideOne(*engine, "US");
   EXPECT_TRUE(d.allowed) << d.reason;
+
+  // Finalizers run without the instruction limit: they are refused.
+  engine = LuaEngine(R"(
+    function DeidentificationRule(tags, origin, destination)
+      setmetatable({}, { __gc = function() while true do end end })
+      return setmetatable({ Rule = "meta" }, { __index = {} })
+    end)", &log);
+  d = DecideOne(*engine, "CT");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_NE(std::string::npos, log.back().find("__gc metamethods are not allowed")) << log.back();
 }
 
 
@@ -475,7 +488,7 @@ TEST(Rules, BadConfigurationsAreErrors)
     "cannot read the file"));
 
   for (const char* script : { "function DeidentificationRule(", "x = 1", "error('at load')",
-                              "while true do end" })
+                              "while true do end", "setmetatable({}, { __gc = function() end })\nfunction DeidentificationRule() end" })
   {
     const std::string path = WriteTemporary(script);
     const std::string error = ConfigurationError("{ \"LuaScript\": \"" + path + "\", \"LuaInstructionLimit\": 100000 }");
@@ -487,4 +500,44 @@ TEST(Rules, BadConfigurationsAreErrors)
   const std::string path = WriteTemporary(std::string("\x1bLua\x53", 5) + std::string(40, '\0'));
   EXPECT_NE(std::string::npos, ConfigurationError("{ \"LuaScript\": \"" + path + "\" }").find("binary"));
   remove(path.c_str());
+}
+
+
+TEST(Rules, ConcurrentDecisionsShareOneLuaState)
+{
+  Json::Value luaSection(Json::objectValue);
+  luaSection["LuaScript"] = TableFile("rules.lua");
+  std::unique_ptr<RuleEngine> lua = RuleEngine::Parse(luaSection, TestEnvironment());
+  std::unique_ptr<RuleEngine> json = RuleEngine::Parse(ReadJson(TableFile("rules.json")), TestEnvironment());
+  std::vector<RuleInput> inputs;
+  for (const Json::Value& c : ReadJson(TableFile("cases.json")))
+  {
+    inputs.push_back(MakeInput(c));
+  }
+
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (size_t t = 0; t < 4; t++)
+  {
+    threads.emplace_back([&, t]()
+    {
+      for (int round = 0; round < 50; round++)
+      {
+        for (const RuleInput& input : inputs)
+        {
+          const RuleDecision a = lua->Decide(input);
+          const RuleDecision b = json->Decide(input);
+          if (a.allowed != b.allowed || a.rule != b.rule || a.profile != b.profile)
+          {
+            mismatches[t]++;
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads)
+  {
+    t.join();
+  }
+  EXPECT_EQ(std::vector<int>(4, 0), mismatches);
 }

@@ -101,7 +101,15 @@ namespace Deid
       }
       else if (destination.kind == "DicomWeb")
       {
-        if (!OrthancApi::RestGetAfterPlugins(names, "/dicom-web/servers", true))
+        // The DICOMweb plugin serves its routes under "DicomWeb.Root" (default /dicom-web/).
+        const Json::Value dicomWeb = OrthancApi::GetConfiguration()["DicomWeb"];
+        std::string root = (dicomWeb.isObject() && dicomWeb["Root"].isString()) ? dicomWeb["Root"].asString()
+                                                                                : "/dicom-web/";
+        if (root.empty() || root.back() != '/')
+        {
+          root += '/';
+        }
+        if (!OrthancApi::RestGetAfterPlugins(names, root + "servers", true))
         {
           throw HttpError::NotFound("Unknown DICOMweb server " + name + " (the DICOMweb plugin is not loaded)");
         }

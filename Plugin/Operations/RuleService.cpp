@@ -102,6 +102,15 @@ namespace Deid
       std::unique_ptr<Rules::RuleEngine> engine = Rules::RuleEngine::Parse(rules, environment);
       OrthancApi::LogWarning("De-identification rules per destination: " + engine->Describe());
       service->rules_ = std::move(engine);
+      service->configuration_ = rules.isObject() ? rules : Json::Value(Json::objectValue);
+      if (!service->configuration_.isMember("List"))
+      {
+        service->configuration_["List"] = Json::arrayValue;
+      }
+      if (!service->configuration_.isMember("Uncovered"))
+      {
+        service->configuration_["Uncovered"] = Rules::RuleEngine::REFUSE;
+      }
     }
     catch (const Rules::RuleConfigurationError& e)
     {
@@ -166,6 +175,9 @@ namespace Deid
     input.destination = destination;
 
     std::unique_ptr<DcmFileFormat> file = ParseDicom(dicom, size);   // DeidError(BadInput)
+    // UTF-8, as Orthanc gives the tags of stored instances (and as the
+    // configuration and Lua scripts are written); unchanged if not possible.
+    file->convertToUTF8();
     DcmDataset& dataset = *file->getDataset();
     for (unsigned long i = 0; i < dataset.card(); i++)
     {

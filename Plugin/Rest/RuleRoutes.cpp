@@ -1,3 +1,4 @@
+// GET /deidentification/rules: the configured rules ("Deidentification.Rules").
 // POST /deidentification/rules/test
 //
 //   JSON body: { "Resource": "<Orthanc ID of a patient, study, series or instance>",
@@ -278,8 +279,14 @@ namespace Deid
   }
 
 
+  static void GetRules(RestAnswer& answer, const RestRequest& /* request */)
+  {
+    answer.AnswerJson(RuleService::Get().GetConfiguration());
+  }
+
   void RegisterRuleRoutes()
   {
+    RegisterRoute("/deidentification/rules", OrthancPluginHttpMethod_Get, GetRules);
     RegisterRoute("/deidentification/rules/test", OrthancPluginHttpMethod_Post, TestRules);
   }
 }

@@ -5,6 +5,7 @@
 
 #include <lua.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -40,6 +41,25 @@ namespace Deid
         }
       }
 
+      // setmetatable without "__gc": Lua runs finalizers with debug hooks
+      // off, so a finalizer could escape the instruction limit.
+      int SetMetatableWithoutFinalizer(lua_State* state)
+      {
+        if (lua_type(state, 2) == LUA_TTABLE)
+        {
+          lua_pushliteral(state, "__gc");
+          if (lua_rawget(state, 2) != LUA_TNIL)
+          {
+            return luaL_error(state, "__gc metamethods are not allowed in rules");
+          }
+          lua_pop(state, 1);
+        }
+        lua_pushvalue(state, lua_upvalueindex(1));
+        lua_insert(state, 1);
+        lua_call(state, lua_gettop(state) - 1, LUA_MULTRET);
+        return lua_gettop(state);
+      }
+
       int OpenSandbox(lua_State* state)
       {
         luaL_requiref(state, "_G", luaopen_base, 1);
@@ -60,8 +80,17 @@ namespace Deid
         lua_getglobal(state, LUA_STRLIBNAME);
         lua_pushnil(state);
         lua_setfield(state, -2, "dump");
+        lua_getglobal(state, "setmetatable");
+        lua_pushcclosure(state, SetMetatableWithoutFinalizer, 1);
+        lua_setglobal(state, "setmetatable");
         lua_settop(state, 0);
         return 0;
+      }
+
+      int HasRuleFunction(lua_State* state)
+      {
+        lua_pushboolean(state, lua_getglobal(state, LuaRuleSet::FUNCTION) == LUA_TFUNCTION);
+        return 1;
       }
 
       int CallRule(lua_State* state)
@@ -219,9 +248,15 @@ namespace Deid
         throw RuleConfigurationError(where + ": " + set->DescribeError(status));
       }
 
-      int type = lua_getglobal(set->state_, FUNCTION);
+      lua_pushcfunction(set->state_, HasRuleFunction);
+      status = set->ProtectedCall(0, 1);
+      if (status != LUA_OK)
+      {
+        throw RuleConfigurationError(where + ": " + set->DescribeError(status));
+      }
+      const bool defined = lua_toboolean(set->state_, -1);
       lua_settop(set->state_, 0);
-      if (type != LUA_TFUNCTION)
+      if (!defined)
       {
         throw RuleConfigurationError(where + " does not define the function " + std::string(FUNCTION) +
                                      "(tags, origin, destination)");
@@ -435,8 +470,11 @@ namespace Deid
         if (status != LUA_OK)
         {
           std::string error = DescribeError(status);
-          if (environment_.logError)
+          const auto now = std::chrono::steady_clock::now();
+          if (environment_.logError && (error != lastError_ || now - lastErrorTime_ > std::chrono::minutes(1)))
           {
+            lastError_ = error;
+            lastErrorTime_ = now;
             environment_.logError("De-identification Lua rule script \"" + EscapeText(name_) + "\", function " +
                                   FUNCTION + ": " + error);
           }

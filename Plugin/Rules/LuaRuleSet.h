@@ -27,6 +27,7 @@
 
 #include "Rules/RuleEnvironment.h"
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -80,7 +81,9 @@ namespace Deid
       mutable uint64_t executed_ = 0;
       mutable bool exceeded_ = false;
       size_t memoryUsed_ = 0;
-      mutable bool memoryRefused_ = false;   // an allocation was refused during the current call
+      mutable bool memoryRefused_ = false;
+      mutable std::string lastError_;        // the same error is logged once a minute at most
+      mutable std::chrono::steady_clock::time_point lastErrorTime_;   // an allocation was refused during the current call
     };
   }
 }
