@@ -180,6 +180,18 @@ namespace Deid
       return true;
     }
 
+    bool RestGetAfterPlugins(Json::Value& answer, const std::string& uri, bool tolerateErrors)
+    {
+      MemoryBuffer buffer;
+      if (!Check(OrthancPluginRestApiGetAfterPlugins(GetContext(), buffer.Release(), uri.c_str()),
+                 "GET", uri, tolerateErrors))
+      {
+        return false;
+      }
+      answer = buffer.ToJson();
+      return true;
+    }
+
     bool RestPost(std::string& answer, const std::string& uri, const void* body, size_t size,
                   bool tolerateErrors)
     {
@@ -216,18 +228,6 @@ namespace Deid
     {
       return Check(OrthancPluginRestApiDelete(GetContext(), uri.c_str()),
                    "DELETE", uri, tolerateErrors);
-    }
-
-    bool RestGetAfterPlugins(Json::Value& answer, const std::string& uri, bool tolerateErrors)
-    {
-      MemoryBuffer buffer;
-      if (!Check(OrthancPluginRestApiGetAfterPlugins(GetContext(), buffer.Release(), uri.c_str()),
-                 "GET", uri, tolerateErrors))
-      {
-        return false;
-      }
-      answer = buffer.ToJson();
-      return true;
     }
 
     bool RestPostAfterPlugins(Json::Value& answer, const std::string& uri, const std::string& body,

@@ -109,10 +109,11 @@ namespace Deid
     // and the automatic rules leave the plugin's own output alone.
     bool IsStoringOwnInstance();
 
-    // The same, through the routes of the other plugins too (e.g. the
-    // DICOMweb plugin's /dicom-web/servers): OrthancPluginRestApiGetAfterPlugins
-    // and OrthancPluginRestApiPostAfterPlugins.
+    // A GET that also reaches the routes of other plugins (e.g. the
+    // DICOMweb plugin's /dicom-web/servers).
     bool RestGetAfterPlugins(Json::Value& answer, const std::string& uri, bool tolerateErrors = false);
+    // A POST that also reaches the routes of other plugins (e.g. the
+    // DICOMweb plugin's /dicom-web/servers/{name}/stow).
     bool RestPostAfterPlugins(Json::Value& answer, const std::string& uri, const std::string& body,
                               bool tolerateErrors = false);
 
