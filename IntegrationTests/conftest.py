@@ -82,6 +82,10 @@ def base_config(directory, http_port, dicom_port, plugin=True):
         "SaveJobs": False,
         "UserMetadata": {"DeidentifiedFrom": 4601, "DeidentificationJob": 4602},
         "Deidentification": {
+            # The tests name every option, project, recipient and cipher: a
+            # trusted set-up. test_caller_policy.py tests the secure default
+            # ("CallerPolicy": None).
+            "CallerPolicy": "*",
             "DefaultProfile": "basic",
             "Profiles": {
                 "basic": {"Options": []},

@@ -217,7 +217,7 @@ def test_send_study_to_modality_by_cstore(sender, peers):
     answer = send(sender, "studies", study, {"Modality": "TRIAL_A", "Synchronous": True})
     assert answer["SentInstancesCount"] == 4, answer
     assert answer["FailedInstancesCount"] == 0 and answer["RefusedInstancesCount"] == 0
-    assert sender.get_json(answer["Path"])["State"] == "Success"
+    assert sender.get_json(answer["Path"])["State"] == "Success"   # final when answered
 
     received = scp.datasets()
     assert len(received) == 4
@@ -338,8 +338,8 @@ def test_dicomweb_without_the_plugin_is_refused(start_orthanc, peers):
     try:
         study, _ = upload_study(plain, make_study(series_count=1, per_series=1, patient_id="SEND-BAD-2"))
         r = plain.post("/studies/%s/deidentify/send" % study, {"DicomWeb": "cloud"}, check=False)
-        assert r.status_code == 400
-        assert "orthanc-dicomweb" in r.json()["Details"]
+        assert r.status_code == 404
+        assert "DICOMweb plugin is not loaded" in r.json()["Details"]
     finally:
         plain.stop()
 
@@ -360,7 +360,7 @@ def test_failed_delivery_is_listed_by_instance_and_resubmitted(start_orthanc, or
         assert {f["Instance"] for f in answer["FailedInstances"]} == ids
         for f in answer["FailedInstances"]:
             assert f["Instance"] in f["Error"] and "DOWN" in f["Error"]
-        job = down.get_json(answer["Path"])
+        job = down.wait_for_job(answer["ID"])
         assert job["State"] == "Failure"
         assert PATIENT_NAME not in str(job) and "SEND-DOWN-1" not in str(job)
         assert len(down.get_json("/instances")) == 2   # no copy left behind
@@ -466,7 +466,7 @@ def test_refused_instances_are_never_sent(sender, peers):
     received = scp.datasets()
     assert len(received) == 2 and all(ds.Modality == "CT" for ds in received)
 
-    job = sender.get_json(answer["Path"])
+    job = sender.wait_for_job(answer["ID"])
     assert job["State"] == "Failure"
     text = str(job)
     assert PATIENT_NAME not in text and "SEND-REFUSE-1" not in text and "20210315" not in text
@@ -488,7 +488,7 @@ def test_destination_without_rule_gets_nothing(sender, peers):
     assert all("no rule covers" in r["Reason"] for r in answer["RefusedInstances"])
     assert scp.files() == []
     assert instances_count(sender) == before   # nothing stored either
-    assert sender.get_json(answer["Path"])["State"] == "Failure"
+    assert sender.wait_for_job(answer["ID"])["State"] == "Failure"
 
 
 # --- The README's walkthrough, as written --------------------------------------

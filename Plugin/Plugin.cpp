@@ -6,10 +6,14 @@
 #include "Automation/Ingestion.h"
 #include "Rest/AuditRoutes.h"
 #include "Rest/AutomaticRoutes.h"
+#include "Configuration/CallerPolicy.h"
 #include "Orthanc/CallerContext.h"
 #include "Configuration/Configuration.h"
 #include "Operations/EncryptionRecipients.h"
 #include "Rest/InstanceRoutes.h"
+#include "Jobs/DeidentificationJob.h"
+#include "Jobs/ReidentificationJob.h"
+#include "Orthanc/OrthancJob.h"
 #include "Operations/KeyStoreService.h"
 #include "Rest/MappingRoutes.h"
 #include "Orthanc/OrthancApi.h"
@@ -21,6 +25,7 @@
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
+#include "Engine/NestingDepth.h"
 #include "Engine/ProfileTables.h"
 
 #ifndef DEID_PLUGIN_VERSION
@@ -46,6 +51,7 @@ extern "C"
       return -1;
     }
 
+    OrthancApi::RegisterErrorCodes();
     OrthancPluginSetDescription(context, "DICOM de-identification (PS3.15 Annex E Basic Profile and Options)");
 
     try
@@ -58,6 +64,7 @@ extern "C"
         std::to_string(configuration->GetProfiles().size()) + " profiles, default \"" +
         configuration->GetDefaultProfileName() + "\", source metadata \"" +
         configuration->GetSourceMetadata() + "\"";
+      SetMaximumNestingDepth(configuration->GetMaximumNestingDepth());   // every parse of the engine
       Configuration::SetGlobal(std::move(configuration));
 
       if (!enabled)
@@ -80,12 +87,20 @@ extern "C"
 
       // PS3.15 E.1.1 recipients of the Encrypted Attributes Sequence, E.1.2 re-identification.
       EncryptionRecipients::Initialize(Configuration::Get().GetSection());
+
+      // What callers may ask for beyond the configuration (403 otherwise).
+      CallerPolicy::Initialize(Configuration::Get().GetSection(), KeyStoreService::Get().GetProjectNames());
       RegisterReidentifyRoutes(Configuration::Get().GetSection());
+
+      // Jobs saved by Orthanc ("SaveJobs") resume after a restart.
+      DeidentificationOperation::RegisterUnserializer();
+      ReidentificationOperation::RegisterUnserializer();
+      RegisterOrthancJobsUnserializer();
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
-      RegisterSendRoutes();
       RegisterRuleRoutes();
+      RegisterSendRoutes();
 
       // Automatic rules (a worker following Orthanc's changes) and
       // de-identification at ingestion (Orthanc's received-instance callback).
@@ -118,6 +133,7 @@ extern "C"
   {
     Deid::Automation::AutomaticService::Finalize();   // first: its worker uses everything below
     Deid::RuleService::Finalize();
+    Deid::CallerPolicy::Finalize();
     Deid::EncryptionRecipients::Finalize();
     Deid::KeyStoreService::Finalize();
     Deid::Configuration::SetGlobal(nullptr);

@@ -736,6 +736,44 @@ TEST(EncryptedAttributes, InvalidDecryptedContentIsBadInput)
   EXPECT_TRUE(file->getDataset()->tagExists(DCM_EncryptedAttributesSequence));
 }
 
+TEST(EncryptedAttributes, DeeplyNestedOriginalsAreRefused)
+{
+  // Originals nested deeper than the maximum nesting depth (NestingDepth.h),
+  // as a crafted file encrypted for the custodian's public certificate may
+  // hold, are refused before anything is restored; up to the maximum they
+  // are restored.
+  for (unsigned int depth : { 32u, 33u, 40u })
+  {
+    SCOPED_TRACE(depth);
+    std::unique_ptr<DcmFileFormat> file = Load(std::string(TEST_FILES) + "/CT_small.dcm");
+    DcmItem originals;
+    originals.putAndInsertString(DCM_SOPInstanceUID, "1.2.3.4.5");
+    DcmItem* item = &originals;
+    for (unsigned int i = 0; i < depth; i++)
+    {
+      DcmItem* child = nullptr;
+      ASSERT_TRUE(item->findOrCreateSequenceItem(DCM_ContentSequence, child, -2).good());
+      child->putAndInsertString(DCM_ValueType, "TEXT");
+      item = child;
+    }
+    EncryptedAttributesWriter({Custodian().certificatePem}).Protect(*file->getDataset(), originals);
+
+    try
+    {
+      Reidentify(*file, RecipientPrivateKey(Custodian().keyPem));
+      EXPECT_LE(depth, 32u);
+      EXPECT_TRUE(file->getDataset()->tagExists(DCM_ContentSequence));
+    }
+    catch (DeidError& e)
+    {
+      EXPECT_GT(depth, 32u);
+      EXPECT_EQ(ErrorCode::BadInput, e.GetCode());
+      EXPECT_NE(std::string::npos, std::string(e.what()).find("nested more than")) << e.what();
+      EXPECT_TRUE(file->getDataset()->tagExists(DCM_EncryptedAttributesSequence));   // nothing restored
+    }
+  }
+}
+
 TEST(EncryptedAttributes, GdcmanonReidentifiesOurOutput)
 {
   if (!HasGdcmanon())

@@ -186,6 +186,17 @@ namespace Deid
       }
     }
 
+    if (section.isMember("MaximumNestingDepth"))
+    {
+      const Json::Value& depth = section["MaximumNestingDepth"];
+      if (!depth.isInt() || depth.asInt() < 1 || depth.asInt() > static_cast<int>(HIGHEST_NESTING_DEPTH))
+      {
+        throw ConfigurationError("Deidentification.MaximumNestingDepth must be an integer between 1 and " +
+                                 std::to_string(HIGHEST_NESTING_DEPTH));
+      }
+      c->maximumNestingDepth_ = static_cast<unsigned int>(depth.asInt());
+    }
+
     // The built-in Basic Profile, which a configured profile of the same name replaces.
     c->profiles_[BUILT_IN_PROFILE] = MakeProfile(BUILT_IN_PROFILE, OptionSet(),
                                                  "PS3.15 Basic Application Level Confidentiality Profile",

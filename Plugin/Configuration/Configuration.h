@@ -10,11 +10,13 @@
 //     "SourceMetadata": "DeidentifiedFrom",   // instance metadata linking a copy to its source
 //     "JobMetadata": "DeidentificationJob",   // optional: instance metadata with the job ID
 //     "ThreadsPerJob": 2,                // instances de-identified in parallel by one job
+//     "MaximumNestingDepth": 32,         // deeper sequences are refused (1..40, Engine/NestingDepth.h)
 //     "KeyStore": {}, "Recipients": {}, "Rules": {}   // read by the key store, encryption, rules
 //   }
 #pragma once
 
 #include "Engine/Option.h"
+#include "Engine/NestingDepth.h"
 #include "Engine/Profile.h"
 
 #include <json/value.h>
@@ -71,6 +73,12 @@ namespace Deid
     // number of CPU cores, at most 4).
     unsigned int GetThreadsPerJob() const { return threadsPerJob_; }
 
+    // Inputs with sequences nested deeper are refused (Engine/NestingDepth.h).
+    // At most 40: Orthanc 1.10.1 parses what the plugin stores on its HTTP
+    // threads (100 KB stacks), where about 46 levels crash it.
+    static constexpr unsigned int HIGHEST_NESTING_DEPTH = 40;
+    unsigned int GetMaximumNestingDepth() const { return maximumNestingDepth_; }
+
     // The raw section, and the sub-sections filled in by later features
     // (null values when absent).
     const Json::Value& GetSection() const { return section_; }
@@ -91,6 +99,7 @@ namespace Deid
     std::string sourceMetadata_ = "DeidentifiedFrom";
     std::string jobMetadata_;
     unsigned int threadsPerJob_ = 1;
+    unsigned int maximumNestingDepth_ = DEFAULT_MAXIMUM_NESTING_DEPTH;
     Json::Value section_;
   };
 }

@@ -1,14 +1,22 @@
 #include "Configuration/DeidentificationRequest.h"
 
+#include "Configuration/CallerPolicy.h"
+
 #include "Orthanc/CallerContext.h"
+#include "Orthanc/KnownKeys.h"
 #include "Engine/DeidError.h"
+#include "Engine/SafeText.h"
 
 namespace Deid
 {
   using OrthancApi::HttpError;
 
-  static void Resolve(DeidentificationRequest& r, const Json::Value& profileName, const Json::Value& options)
+  // "fromCaller": a REST request, subject to the caller policy; otherwise
+  // the configuration's own (rules), trusted.
+  static void Resolve(DeidentificationRequest& r, const Json::Value& body, bool fromCaller)
   {
+    const Json::Value& profileName = body["Profile"];
+    const Json::Value& options = body["Options"];
     const Configuration& configuration = Configuration::Get();
 
     const NamedProfile* named = nullptr;
@@ -25,8 +33,8 @@ namespace Deid
       named = configuration.FindProfile(profileName.asString());
       if (named == nullptr)
       {
-        throw HttpError::BadRequest("Unknown de-identification profile: \"" + profileName.asString() +
-                                    "\" (see GET /deidentification/profiles)");
+        throw HttpError::BadRequest("Unknown de-identification profile: " + SafeText::Quote(profileName.asString()) +
+                                    " (see GET /deidentification/profiles)");
       }
     }
 
@@ -38,6 +46,11 @@ namespace Deid
     catch (const DeidError& e)
     {
       throw HttpError::BadRequest(e.what());
+    }
+
+    if (fromCaller)
+    {
+      CallerPolicy::Get().Check(*named, !profileName.isNull(), extra, body);   // 403 if refused
     }
 
     r.profileName = named->name;
@@ -80,7 +93,7 @@ namespace Deid
     }
   }
 
-  DeidentificationRequest DeidentificationRequest::FromJson(const Json::Value& body)
+  static DeidentificationRequest Parse(const Json::Value& body, bool fromCaller)
   {
     if (!body.isObject())
     {
@@ -89,7 +102,7 @@ namespace Deid
 
     DeidentificationRequest r;
     r.body = body;
-    Resolve(r, body["Profile"], body["Options"]);
+    Resolve(r, body, fromCaller);
     r.keepSource = GetBoolean(body, "KeepSource", true);
     r.synchronous = GetBoolean(body, "Synchronous", false);
     r.store = GetBoolean(body, "Store", false);
@@ -105,13 +118,23 @@ namespace Deid
     return r;
   }
 
+  DeidentificationRequest DeidentificationRequest::FromJson(const Json::Value& body)
+  {
+    return Parse(body, true);
+  }
+
   DeidentificationRequest DeidentificationRequest::FromConfiguration(const Json::Value& body)
   {
-    return FromJson(body);
+    return Parse(body, false);   // the configuration is trusted: no caller policy
   }
 
   DeidentificationRequest DeidentificationRequest::FromArguments(const OrthancApi::RestRequest& request)
   {
+    KnownKeys::CheckArguments(request, GetRequestKeys());
+    KnownKeys::CheckHeaders(request, "x-deidentification-",
+                            { "x-deidentification-profile", "x-deidentification-options", "x-deidentification-project",
+                              "x-deidentification-recipients", "x-deidentification-cipher" });
+
     Json::Value body(Json::objectValue);
     for (const auto& argument : request.arguments)
     {
@@ -143,8 +166,14 @@ namespace Deid
 
     DeidentificationRequest r;
     r.body = body;
-    Resolve(r, body["Profile"], body["Options"]);   // Options: comma-separated
+    Resolve(r, body, true);   // Options: comma-separated
     return r;
+  }
+
+  const std::vector<std::string>& DeidentificationRequest::GetRequestKeys()
+  {
+    static const std::vector<std::string> keys = { "Profile", "Options", "Project", "Recipients", "Cipher" };
+    return keys;
   }
 
   OperationDescription DeidentificationRequest::Describe(const std::string& kind, const std::string& level,

@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace Deid
 {
@@ -39,6 +40,10 @@ namespace Deid
     // ingestion): trusted, the caller policy does not apply.
     static DeidentificationRequest FromConfiguration(const Json::Value& body);
     static DeidentificationRequest FromArguments(const OrthancApi::RestRequest& request);
+
+    // The keys every de-identification request may hold (Profile, Options,
+    // Project, Recipients, Cipher); each route adds its own (KnownKeys.h).
+    static const std::vector<std::string>& GetRequestKeys();
 
     OperationDescription Describe(const std::string& kind, const std::string& level,
                                   const std::string& sourceId) const;

@@ -1,6 +1,8 @@
 // Reading and writing Part 10 files in memory with DCMTK (PS3.10 7.1).
 #include "DicomFile.h"
 #include "DeidError.h"
+#include "LargeStack.h"
+#include "NestingDepth.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
@@ -87,25 +89,25 @@ namespace Deid
     }
   }
 
-  std::unique_ptr<DcmFileFormat> ParseDicom(const void* buffer, size_t size)
+  // ParseDicom on the large stack: a deep tree is destroyed here when refused.
+  static std::unique_ptr<DcmFileFormat> ParseOnLargeStack(const void* buffer, size_t size, unsigned int maxDepth)
   {
-    if (buffer == nullptr || size == 0)
-    {
-      throw DeidError(ErrorCode::BadInput, "Empty input: not a DICOM file");
-    }
-
     const bool part10 = HasPart10Magic(buffer, size);
     std::unique_ptr<DcmFileFormat> file(new DcmFileFormat);
 
     try
     {
-      DcmInputBufferStream stream;
-      stream.setBuffer(buffer, static_cast<offile_off_t>(size));
-      stream.setEos();   // the whole input is there: anything missing is truncation
+      DepthGuardedInputStream stream(buffer, size);   // ends the input if DCMTK recurses too deep
 
       file->transferInit();
       OFCondition status = file->read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
       file->transferEnd();
+
+      if (stream.Exhausted())
+      {
+        throw DeidError(ErrorCode::BadInput, "Cannot parse DICOM: sequences nested more than " +
+                        std::to_string(maxDepth) + " levels deep (the maximum nesting depth)");   // as CheckNestingDepth
+      }
 
       if (status.bad())
       {
@@ -124,6 +126,8 @@ namespace Deid
       {
         throw DeidError(ErrorCode::BadInput, std::string("Cannot load DICOM values: ") + status.text());
       }
+
+      CheckNestingDepth(*file, maxDepth, "Cannot parse DICOM");
     }
     catch (std::bad_alloc&)
     {
@@ -162,7 +166,24 @@ namespace Deid
     return file;
   }
 
-  std::string WriteDicom(DcmFileFormat& file)
+  std::unique_ptr<DcmFileFormat> ParseDicom(const void* buffer, size_t size)
+  {
+    return ParseDicom(buffer, size, GetMaximumNestingDepth());
+  }
+
+  std::unique_ptr<DcmFileFormat> ParseDicom(const void* buffer, size_t size, unsigned int maxDepth)
+  {
+    if (buffer == nullptr || size == 0)
+    {
+      throw DeidError(ErrorCode::BadInput, "Empty input: not a DICOM file");
+    }
+
+    std::unique_ptr<DcmFileFormat> result;
+    LargeStack::Run([&]() { result = ParseOnLargeStack(buffer, size, maxDepth); });
+    return result;
+  }
+
+  static std::string WriteOnLargeStack(DcmFileFormat& file)
   {
     DcmDataset* dataset = file.getDataset();
     if (dataset == nullptr)
@@ -209,6 +230,13 @@ namespace Deid
     {
       throw DeidError(ErrorCode::Internal, "Cannot write DICOM: unexpected error");
     }
+  }
+
+  std::string WriteDicom(DcmFileFormat& file)
+  {
+    std::string result;
+    LargeStack::Run([&]() { result = WriteOnLargeStack(file); });   // DCMTK's writer recurses too
+    return result;
   }
 
   std::unique_ptr<DcmFileFormat> ReadDicomFile(const std::string& path)

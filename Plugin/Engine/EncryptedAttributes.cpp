@@ -2,6 +2,7 @@
 #include "EncryptedAttributes.h"
 
 #include "DeidError.h"
+#include "SafeText.h"
 
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -147,8 +148,8 @@ namespace Deid
     {
       return ContentCipher::TripleDES;
     }
-    throw DeidError(ErrorCode::BadOption, "Unknown cipher \"" + text +
-                    "\" for the Encrypted Attributes Sequence (use AES256, AES128 or TripleDES)");
+    throw DeidError(ErrorCode::BadOption, "Unknown cipher " + SafeText::Quote(text) +
+                    " for the Encrypted Attributes Sequence (use AES256, AES128 or TripleDES)");
   }
 
   const char* ToString(ContentCipher cipher)

@@ -3,6 +3,7 @@
 #include "Option.h"
 
 #include "DeidError.h"
+#include "SafeText.h"
 
 #include <cctype>
 
@@ -86,9 +87,10 @@ namespace Deid
       }
     }
 
-    // The name is a configuration string, not patient data: safe to echo.
-    throw DeidError(ErrorCode::BadOption, "Unknown de-identification option: \"" + nameOrCode +
-                    "\" (expected an option name of PS3.15 E.3 or a CID 7050 code value)");
+    // The name comes from a caller or the configuration, not patient data:
+    // echoed escaped and bounded (SafeText.h).
+    throw DeidError(ErrorCode::BadOption, "Unknown de-identification option: " + SafeText::Quote(nameOrCode) +
+                    " (expected an option name of PS3.15 E.3 or a CID 7050 code value)");
   }
 
   std::vector<Option> AllOptions()

@@ -3,6 +3,7 @@
 
 #include "DeidError.h"
 #include "EncryptedAttributes.h"
+#include "NestingDepth.h"
 
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -164,14 +165,11 @@ namespace Deid
           encoded.append(reinterpret_cast<const char*>(value), length);
         }
 
-        DcmInputBufferStream stream;
-        stream.setBuffer(encoded.data(), static_cast<offile_off_t>(encoded.size()));
-        stream.setEos();
+        // The attribute is restored at the top level: at most the maximum
+        // nesting depth, counting itself (NestingDepth.h).
         DcmDataset decoded;
-        decoded.transferInit();
-        const OFCondition cond = decoded.read(stream, EXS_LittleEndianImplicit, EGL_noChange);
-        decoded.transferEnd();
-        stream.releaseBuffer();
+        const OFCondition cond = ReadWithDepthLimit(decoded, encoded.data(), encoded.size(), EXS_LittleEndianImplicit,
+                                                    GetMaximumNestingDepth(), "Cannot restore an attribute");
 
         if (cond.good() && decoded.card() == 1)
         {
@@ -192,15 +190,11 @@ namespace Deid
     // Attributes Data Set, or nullptr with a reason.
     std::unique_ptr<DcmItem> Decode(const std::string& content, E_TransferSyntax xfer, std::string& reason)
     {
-      DcmInputBufferStream stream;
-      stream.setBuffer(content.data(), static_cast<offile_off_t>(content.size()));
-      stream.setEos();
-
+      // The Modified Attributes Sequence adds one level above the attributes
+      // to restore, which are at most the maximum nesting depth deep.
       DcmDataset dataset;
-      dataset.transferInit();
-      OFCondition cond = dataset.read(stream, xfer, EGL_noChange);
-      dataset.transferEnd();
-      stream.releaseBuffer();
+      OFCondition cond = ReadWithDepthLimit(dataset, content.data(), content.size(), xfer,
+                                            GetMaximumNestingDepth() + 1, "Cannot decode the decrypted Encrypted Attributes Data Set");
 
       if (!cond.good())
       {

@@ -58,6 +58,7 @@ namespace Deid
     }
 
     description_ = request_.Describe("job", l.singular, sourceId);
+    optionNames_ = request_.GetOptionNames();
     providers_ = ProviderFactory::Create(description_);
 
     // An unknown recipient or cipher is the caller's error: answer 400 now
@@ -89,6 +90,11 @@ namespace Deid
       // The job may start before OrthancPluginSubmitJob() has returned its ID,
       // which the copies record (JobMetadata).
       jobIdSet_.wait_for(lock, std::chrono::seconds(10), [this] { return !waitForJobId_; });
+
+      if (!restoreError_.empty() || !providers_)
+      {
+        return false;   // a restored job that cannot run: Finish() reports it
+      }
 
       const size_t threads = std::max<size_t>(1, Configuration::Get().GetThreadsPerJob());
       while (next_ < instances_.size() && batch.size() < threads)
@@ -236,7 +242,15 @@ namespace Deid
     }
 
     bool failures = HasFailures();
-    if (!request_.keepSource && !failures && !instances_.empty())
+    bool allStored = true;   // never delete an original whose copy is not stored
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const Instance& i : instances_)
+      {
+        allStored = allStored && (i.state == State::Done);
+      }
+    }
+    if (!request_.keepSource && !failures && allStored && !instances_.empty())
     {
       // Only now that every copy is stored (PS3.15 leaves this to the
       // application; we never lose data on a partial failure).
@@ -256,17 +270,25 @@ namespace Deid
         }
       }
 
+      // A resource that is already gone was deleted by this job before a
+      // restart of Orthanc (the deletion step had not been saved).
+      auto deleteIfPresent = [](const std::string& uri)
+      {
+        Json::Value ignored;
+        return RestDelete(uri, true) || !RestGet(ignored, uri, true);
+      };
+
       bool deleted = true;
       if (shared)
       {
         for (const std::string& id : sources)
         {
-          deleted = RestDelete("/instances/" + id, true) && deleted;
+          deleted = deleteIfPresent("/instances/" + id) && deleted;
         }
       }
       else
       {
-        deleted = RestDelete(l.GetUri(sourceId_), true);
+        deleted = deleteIfPresent(l.GetUri(sourceId_));
       }
 
       if (deleted)
@@ -353,7 +375,7 @@ namespace Deid
         return true;
       }
     }
-    return !finishError_.empty();
+    return !finishError_.empty() || !restoreError_.empty();
   }
 
 
@@ -367,7 +389,7 @@ namespace Deid
     content["Level"] = l.singular;
     content["Source"] = sourceId_;
     content["Profile"] = request_.profileName;
-    content["Options"] = request_.GetOptionNames();
+    content["Options"] = optionNames_;
     content["KeepSource"] = request_.keepSource;
     content["InstancesCount"] = static_cast<Json::UInt64>(instances_.size());
 
@@ -414,7 +436,11 @@ namespace Deid
       content["PatientID"] = *newPatients_.begin();
     }
     content["SourceDeleted"] = sourceDeleted_;
-    if (!finishError_.empty())
+    if (!restoreError_.empty() && done < instances_.size())
+    {
+      content["Error"] = restoreError_;
+    }
+    else if (!finishError_.empty())
     {
       content["Error"] = finishError_;
     }
@@ -461,6 +487,6 @@ namespace Deid
       std::lock_guard<std::mutex> lock(operation->mutex_);
       operation->waitForJobId_ = true;
     }
-    return SubmitOrthancJob(operation, "Deidentification", priority, waitForCompletion);
+    return SubmitOrthancJob(operation, JOB_TYPE, priority, waitForCompletion);
   }
 }

@@ -7,6 +7,30 @@
 // The content of the job (GET /jobs/<id>) holds counts, Orthanc IDs and,
 // per failed instance, {"Instance": <Orthanc ID>, "Error": <reason>} --
 // never DICOM values.
+//
+// Restart ("SaveJobs": true, OrthancJob.h). The saved state (version 1):
+//   { "Version": 1, "Level": "Study", "Source": "<Orthanc ID>",
+//     "Request": { "Profile": "research", "Options": [ ...every option, resolved ... ],
+//                  "KeepSource": false, "Project": .., "Recipients": .., "Cipher": .. },
+//     "Caller": "{\"RemoteIP\":..}",      // for the audit trail
+//     "Instances": "<source>,<source>,..",   // one string per list: saved after every step
+//     "States": "DDAFPP..",                  // per instance: Pending, Done, Already stored, Failed
+//     "Copies": "<new ID>,<new ID>,,,..",    // "" unless done
+//     "Errors": { "<source>": "<reason>" },  // the failed ones
+//     "NewResources": [..], "NewPatients": [..],
+//     "Finished": false, "SourceDeleted": false, "FinishError": ".." }
+// Only those request keys are kept (names, never certificates or keys).
+// The job resumes with the same keyed providers (same project secret,
+// profile, options and recipients: same UIDs, pseudonyms and date offsets).
+// Instances done in a step that was not saved yet are de-identified again:
+// Orthanc answers "AlreadyStored" for the same UIDs, so there is no
+// duplicate. With KeepSource false, the sources are deleted in the step
+// after the one that stored the last copy (so a saved state with every copy
+// stored always precedes the deletion); a deletion interrupted by a restart
+// completes after it (resources already gone are not an error). If the
+// configuration no longer gives the same request (profile, options,
+// project, recipients), the restored job fails with a clear error and
+// deletes nothing.
 #pragma once
 
 #include "Operations/DeidentificationEvents.h"
@@ -55,6 +79,17 @@ namespace Deid
     static std::string Submit(std::shared_ptr<DeidentificationOperation> operation, int priority,
                               bool waitForCompletion);
 
+    static constexpr const char* JOB_TYPE = "Deidentification";
+
+    Json::Value Serialize() const override;
+
+    // The saved state back (throws HttpError(BadFileFormat) for a state that
+    // cannot be read). Makes no REST call: Orthanc is still starting.
+    static std::shared_ptr<IJobOperation> Unserialize(const Json::Value& state);
+
+    // Lets Orthanc restore the saved jobs of this type (from OrthancPluginInitialize()).
+    static void RegisterUnserializer();
+
   private:
     enum class State
     {
@@ -72,6 +107,8 @@ namespace Deid
       bool alreadyStored = false;   // Orthanc had the copy already (deterministic keyed providers)
     };
 
+    DeidentificationOperation() = default;   // Unserialize()
+
     mutable std::mutex mutex_;
     std::condition_variable jobIdSet_;
     bool waitForJobId_ = false;   // submitted as a job: the first step waits for its ID
@@ -88,7 +125,10 @@ namespace Deid
     bool finished_ = false;
     bool sourceDeleted_ = false;
     std::string finishError_;
+    Json::Value optionNames_;     // the resolved options, as names (content, saved state)
+    std::string restoreError_;    // why a restored job cannot run (configuration changed)
 
     void Process(Instance& instance);
+    Json::Value SaveRequest() const;
   };
 }

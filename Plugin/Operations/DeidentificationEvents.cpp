@@ -5,6 +5,28 @@
 
 namespace Deid
 {
+  void DeidentificationEvents::ReportRefused(const OperationDescription& operation, const std::string& reason)
+  {
+    try
+    {
+      OrthancApi::LogWarning("De-identification refused by the caller policy: " + reason + " (" +
+                             operation.kind + ", caller " + operation.caller + ")");
+      if (KeyStoreService::IsInitialized())
+      {
+        OperationReport report;
+        report.operation = operation;
+        report.status = "Refused";
+        report.reason = reason;
+        KeyStoreService::Get().RecordOperation(report);
+      }
+    }
+    catch (...)
+    {
+      // Reporting never breaks the answer.
+    }
+  }
+
+
   void DeidentificationEvents::ReportFinished(const OperationReport& report)
   {
     try

@@ -27,6 +27,8 @@ namespace Deid
     size_t refusedInstancesCount = 0;       // refused by the rules: never sent
     std::vector<std::string> rules;         // names of the deciding rules
     std::vector<std::string> profiles;      // the profiles the rules chose
+    std::string status;                     // empty: from the counts; "Refused" (caller policy)
+    std::string reason;                     // why it was refused (no patient data)
   };
 
   class DeidentificationEvents
@@ -35,5 +37,9 @@ namespace Deid
     // Called once per operation, when it has finished (with or without
     // failures). Must not throw.
     static void ReportFinished(const OperationReport& report);
+
+    // A request refused before anything was done (the caller policy):
+    // logged and audited with status "Refused". Must not throw.
+    static void ReportRefused(const OperationDescription& operation, const std::string& reason);
   };
 }

@@ -4,6 +4,7 @@
 #include "Operations/KeyStoreService.h"
 
 #include "Engine/DeidError.h"
+#include "Engine/SafeText.h"
 
 #include <fstream>
 #include <map>
@@ -86,8 +87,8 @@ namespace Deid
         }
       }
 
-      throw DeidError(ErrorCode::BadOption, "Unknown recipient \"" + name + "\" for the Encrypted Attributes "
-                      "Sequence (neither in Deidentification.Recipients nor in the key store)");
+      throw DeidError(ErrorCode::BadOption, "Unknown recipient " + SafeText::Quote(name) + " for the Encrypted "
+                      "Attributes Sequence (neither in Deidentification.Recipients nor in the key store)");
     }
   }
 
@@ -255,6 +256,12 @@ namespace Deid
     }
     writers_[cacheKey] = writer;
     return writer;
+  }
+
+
+  std::vector<std::string> EncryptionRecipients::ParseNames(const Json::Value& value, const std::string& where)
+  {
+    return Deid::ParseNames(value, where);
   }
 
 

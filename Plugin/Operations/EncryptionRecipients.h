@@ -26,6 +26,8 @@
 #include <json/value.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace Deid
 {
@@ -40,6 +42,10 @@ namespace Deid
     // The writer for the recipients of an operation, nullptr if it names
     // none. Throws DeidError(BadOption) for an unknown recipient or cipher.
     static std::shared_ptr<const EncryptedAttributesWriter> ForOperation(const OperationDescription& operation);
+
+    // Recipient names of a request or profile: ["a", "b"] or "a,b" (a header).
+    // Throws DeidError(BadOption) for anything else.
+    static std::vector<std::string> ParseNames(const Json::Value& value, const std::string& where);
 
     // The configured recipient names (for GET /deidentification/recipients).
     static Json::Value List();

@@ -4,6 +4,8 @@
 
 #include "Engine/DeidError.h"
 #include "Engine/DicomFile.h"
+#include "Engine/LargeStack.h"
+#include "Engine/NestingDepth.h"
 
 namespace Deid
 {
@@ -27,17 +29,12 @@ namespace Deid
   }
 
 
-  DeidentifiedInstance InstanceDeidentifier::Apply(const void* data, size_t size,
-                                                   const OperationDescription& operation,
-                                                   DeidentificationContext& context,
-                                                   const DeidentificationSettings& settings,
-                                                   const std::string& label)
+  static DeidentifiedInstance ApplyOnLargeStack(const void* data, size_t size,
+                                                const OperationDescription& operation,
+                                                DeidentificationContext& context,
+                                                const DeidentificationSettings& settings,
+                                                const std::string& label)
   {
-    if (!operation.profile)
-    {
-      throw DeidError(ErrorCode::Internal, "No profile for the de-identification of " + label);
-    }
-
     std::unique_ptr<DcmFileFormat> file;
     try
     {
@@ -60,12 +57,41 @@ namespace Deid
     {
       output.result = deidentifier.Apply(*file, context, s);
       AddEncryptedAttributes(*file, output.result, operation);
+
+      // What Orthanc stores must stay within what it (and the engine) can
+      // parse: the input was checked, this checks what the walk made of it
+      // (e.g. UN values parsed as sequences).
+      if (GetNestingDepth(*file) > GetMaximumNestingDepth())
+      {
+        throw DeidError(ErrorCode::BadInput, "the output would have sequences nested more than " +
+                        std::to_string(GetMaximumNestingDepth()) + " levels deep (the maximum nesting depth)");
+      }
       output.dicom = WriteDicom(*file);
     }
     catch (const DeidError& e)
     {
       throw DeidError(e.GetCode(), "Cannot de-identify " + label + ": " + e.what());
     }
+    return output;
+  }
+
+
+  DeidentifiedInstance InstanceDeidentifier::Apply(const void* data, size_t size,
+                                                   const OperationDescription& operation,
+                                                   DeidentificationContext& context,
+                                                   const DeidentificationSettings& settings,
+                                                   const std::string& label)
+  {
+    if (!operation.profile)
+    {
+      throw DeidError(ErrorCode::Internal, "No profile for the de-identification of " + label);
+    }
+
+    // Parsing, the walk, the encryption and the writer all recurse once per
+    // nesting level: the whole work runs on a large stack, whatever the
+    // caller's thread (Orthanc's HTTP threads have 100 KB).
+    DeidentifiedInstance output;
+    LargeStack::Run([&]() { output = ApplyOnLargeStack(data, size, operation, context, settings, label); });
     return output;
   }
 }

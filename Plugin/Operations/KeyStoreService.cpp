@@ -5,6 +5,7 @@
 #include "Orthanc/OrthancApi.h"
 
 #include "Engine/DeidError.h"
+#include "Engine/SafeText.h"
 
 #include <filesystem>
 
@@ -298,8 +299,8 @@ namespace Deid
     auto found = projects_.find(name);
     if (found == projects_.end())
     {
-      throw DeidError(ErrorCode::BadOption, "Unknown de-identification project \"" + name +
-                      "\" (configure it in Deidentification.Projects)");
+      throw DeidError(ErrorCode::BadOption, "Unknown de-identification project " + SafeText::Quote(name) +
+                      " (configure it in Deidentification.Projects)");
     }
     return found->second;
   }
@@ -386,6 +387,10 @@ namespace Deid
       r.caller = op.caller;
       r.status = report.failedInstancesCount == 0 ? "Success" :
         (report.failedInstancesCount >= report.instancesCount ? "Failure" : "Partial");
+      if (!report.status.empty())
+      {
+        r.status = report.status;   // "Refused"
+      }
 
       Json::Value details(Json::objectValue);
       details["Kind"] = op.kind;
@@ -420,6 +425,10 @@ namespace Deid
         {
           details["Rules"].append(rule);
         }
+      }
+      if (!report.reason.empty())
+      {
+        details["Reason"] = report.reason;
       }
       r.details = OrthancApi::WriteJson(details, false);
 

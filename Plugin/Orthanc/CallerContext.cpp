@@ -2,6 +2,8 @@
 
 #include "Orthanc/OrthancApi.h"
 
+#include "Engine/SafeText.h"
+
 #include <openssl/evp.h>
 
 #include <strings.h>
@@ -15,6 +17,7 @@ namespace Deid
     namespace
     {
       thread_local std::string current_ = "{}";
+      thread_local std::string route_;
       bool recordUsername_ = false;
 
       // The user name of an "Authorization: Basic base64(user:password)" header.
@@ -47,8 +50,20 @@ namespace Deid
         return colon == std::string::npos ? std::string() : text.substr(0, colon);   // never the password
       }
 
-      int32_t Filter(OrthancPluginHttpMethod /* method */,
-                     const char* /* uri */,
+      const char* MethodName(OrthancPluginHttpMethod method)
+      {
+        switch (method)
+        {
+          case OrthancPluginHttpMethod_Get: return "GET";
+          case OrthancPluginHttpMethod_Post: return "POST";
+          case OrthancPluginHttpMethod_Put: return "PUT";
+          case OrthancPluginHttpMethod_Delete: return "DELETE";
+          default: return "?";
+        }
+      }
+
+      int32_t Filter(OrthancPluginHttpMethod method,
+                     const char* uri,
                      const char* ip,
                      uint32_t headersCount,
                      const char* const* headersKeys,
@@ -59,6 +74,7 @@ namespace Deid
       {
         try
         {
+          route_ = std::string(MethodName(method)) + " " + SafeText::Escape(uri == nullptr ? "" : uri, 256);
           Json::Value caller(Json::objectValue);
           if (ip != nullptr)
           {
@@ -84,6 +100,7 @@ namespace Deid
         catch (...)
         {
           current_ = "{}";
+          route_.clear();
         }
         return 1;   // only observes: never forbids
       }
@@ -100,6 +117,12 @@ namespace Deid
     std::string GetCurrent()
     {
       return current_;
+    }
+
+
+    std::string GetCurrentRoute()
+    {
+      return route_;
     }
   }
 }

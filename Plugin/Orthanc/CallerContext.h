@@ -20,5 +20,9 @@ namespace Deid
     // authentication, "ForwardedFor" from X-Forwarded-For when present);
     // "{}" outside an HTTP request (jobs started by Orthanc itself).
     std::string GetCurrent();
+
+    // "POST /tools/deidentify": the method and URI of the current HTTP
+    // request (escaped and cut, SafeText.h); "" outside an HTTP request.
+    std::string GetCurrentRoute();
   }
 }

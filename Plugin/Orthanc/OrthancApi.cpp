@@ -1,6 +1,7 @@
 #include "Orthanc/OrthancApi.h"
 
 #include "Engine/DeidError.h"
+#include "Engine/SafeText.h"
 
 #include <json/reader.h>
 #include <json/writer.h>
@@ -18,6 +19,18 @@ namespace Deid
   namespace OrthancApi
   {
     static OrthancPluginContext* context_ = nullptr;
+
+    static OrthancPluginErrorCode forbidden_ = OrthancPluginErrorCode_Unauthorized;   // until registered
+
+    void RegisterErrorCodes()
+    {
+      forbidden_ = OrthancPluginRegisterErrorCode(GetContext(), 1, 403, "Forbidden by the de-identification plugin");
+    }
+
+    HttpError HttpError::Forbidden(const std::string& message)
+    {
+      return HttpError(forbidden_, message);
+    }
 
     void SetContext(OrthancPluginContext* context)
     {
@@ -251,19 +264,21 @@ namespace Deid
     }
 
 
+    // Every log line is bounded and holds no control character (no forged
+    // lines), whatever a message embeds (SafeText.h).
     void LogInfo(const std::string& message)
     {
-      OrthancPluginLogInfo(GetContext(), message.c_str());
+      OrthancPluginLogInfo(GetContext(), SafeText::Message(message).c_str());
     }
 
     void LogWarning(const std::string& message)
     {
-      OrthancPluginLogWarning(GetContext(), message.c_str());
+      OrthancPluginLogWarning(GetContext(), SafeText::Message(message).c_str());
     }
 
     void LogError(const std::string& message)
     {
-      OrthancPluginLogError(GetContext(), message.c_str());
+      OrthancPluginLogError(GetContext(), SafeText::Message(message).c_str());
     }
 
 
@@ -476,9 +491,12 @@ namespace Deid
         {
           std::string message;
           OrthancPluginErrorCode code = DescribeCurrentException(message);
+          // Caller text in messages is quoted at its source (SafeText::Quote);
+          // this bounds the whole and escapes any control character left.
+          message = SafeText::Message(message);
           answer.SetErrorDetails(message);
           LogWarning(std::string("De-identification: ") + MethodName(route.method) + " " +
-                     url + ": " + message);
+                     SafeText::Escape(url, 256) + ": " + message);
           return code;
         }
       }

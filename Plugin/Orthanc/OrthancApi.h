@@ -51,7 +51,15 @@ namespace Deid
       {
         return HttpError(OrthancPluginErrorCode_UnknownResource, message);
       }
+
+      // 403: Orthanc 1.10.1 has no error code for it (Unauthorized is 401),
+      // so the plugin registers its own (RegisterErrorCodes).
+      static HttpError Forbidden(const std::string& message);
     };
+
+    // Registers the plugin's own error codes (403 Forbidden). From
+    // OrthancPluginInitialize().
+    void RegisterErrorCodes();
 
     // Owns an OrthancPluginMemoryBuffer (freed with OrthancPluginFreeMemoryBuffer).
     class MemoryBuffer
@@ -120,7 +128,8 @@ namespace Deid
     // Orthanc's description of one of its error codes ("Unknown resource").
     std::string DescribeError(OrthancPluginErrorCode code);
 
-    // Logging through Orthanc. Never pass DICOM values.
+    // Logging through Orthanc. Never pass DICOM values; quote caller text
+    // with SafeText::Quote. Lines are cut and control characters escaped.
     void LogInfo(const std::string& message);
     void LogWarning(const std::string& message);
     void LogError(const std::string& message);

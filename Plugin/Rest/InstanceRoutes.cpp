@@ -3,6 +3,7 @@
 #include "Operations/DeidentificationEvents.h"
 #include "Configuration/DeidentificationRequest.h"
 #include "Operations/InstanceDeidentifier.h"
+#include "Orthanc/KnownKeys.h"
 #include "Orthanc/OrthancApi.h"
 
 namespace Deid
@@ -45,7 +46,9 @@ namespace Deid
   static void DeidentifyInstance(RestAnswer& answer, const RestRequest& request)
   {
     const std::string& id = request.groups.at(0);
-    DeidentificationRequest r = DeidentificationRequest::FromJson(request.GetJsonBody());
+    const Json::Value body = request.GetJsonBody();
+    KnownKeys::Check(body, KnownKeys::Join(DeidentificationRequest::GetRequestKeys(), { "Store" }));
+    DeidentificationRequest r = DeidentificationRequest::FromJson(body);
     std::string dicom = ReadInstance(id);
 
     OperationDescription operation = r.Describe("instance", "Instance", id);
@@ -90,7 +93,9 @@ namespace Deid
   static void PreviewInstance(RestAnswer& answer, const RestRequest& request)
   {
     const std::string& id = request.groups.at(0);
-    DeidentificationRequest r = DeidentificationRequest::FromJson(request.GetJsonBody());
+    const Json::Value body = request.GetJsonBody();
+    KnownKeys::Check(body, DeidentificationRequest::GetRequestKeys());
+    DeidentificationRequest r = DeidentificationRequest::FromJson(body);
     std::string dicom = ReadInstance(id);
 
     OperationDescription operation = r.Describe("preview", "Instance", id);

@@ -18,7 +18,9 @@
 //   3. the configured "PrivateKeyFile" (off by default).
 // The server never stores a key given with a request: it lives in memory for
 // the request (or the job) only, and is never logged, audited or put in a
-// job's content.
+// job's content or saved state: after a restart of Orthanc, a saved
+// re-identification job resumes only with "PrivateKeyFile"
+// (Jobs/ReidentificationJob.h).
 //
 //   "Deidentification": {
 //     "EnableReidentification": false,       // default: the reidentify routes are not registered

@@ -2,6 +2,7 @@
 
 #include "Jobs/DeidentificationJob.h"
 #include "Configuration/DeidentificationRequest.h"
+#include "Orthanc/KnownKeys.h"
 #include "Orthanc/OrthancApi.h"
 #include "Orthanc/ResourceLevel.h"
 
@@ -14,7 +15,10 @@ namespace Deid
     const ResourceLevel& level = ResourceLevel::FromName(request.groups.at(0));
     const std::string& id = request.groups.at(1);
 
-    DeidentificationRequest r = DeidentificationRequest::FromJson(request.GetJsonBody());
+    const Json::Value body = request.GetJsonBody();
+    KnownKeys::Check(body, KnownKeys::Join(DeidentificationRequest::GetRequestKeys(),
+                                           { "KeepSource", "Priority", "Synchronous" }));
+    DeidentificationRequest r = DeidentificationRequest::FromJson(body);
     std::shared_ptr<DeidentificationOperation> operation =
       std::make_shared<DeidentificationOperation>(r, level.singular, id);
 

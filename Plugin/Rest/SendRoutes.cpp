@@ -5,6 +5,9 @@
 #include "Orthanc/ResourceLevel.h"
 #include "Sending/DestinationSender.h"
 
+#include <chrono>
+#include <thread>
+
 namespace Deid
 {
   using namespace OrthancApi;
@@ -76,6 +79,23 @@ namespace Deid
     return destination;
   }
 
+  // The operation has finished when a synchronous submission returns, but
+  // Orthanc records the job's final state just after: wait for it (briefly),
+  // so that the answer and GET /jobs/{id} agree.
+  static void WaitForFinalState(const std::string& jobId)
+  {
+    for (int i = 0; i < 200; i++)
+    {
+      Json::Value job;
+      if (!RestGet(job, "/jobs/" + jobId, true) ||
+          job["State"].asString() == "Success" || job["State"].asString() == "Failure")
+      {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
   static void SendResource(RestAnswer& answer, const RestRequest& request)
   {
     const ResourceLevel& level = ResourceLevel::FromName(request.groups.at(0));
@@ -102,6 +122,10 @@ namespace Deid
     std::shared_ptr<SendOperation> operation =
       std::make_shared<SendOperation>(destination, store, level.singular, id);
     const std::string jobId = SendOperation::Submit(operation, priority, synchronous);
+    if (synchronous)
+    {
+      WaitForFinalState(jobId);
+    }
 
     Json::Value result = synchronous ? operation->GetContent() : Json::Value(Json::objectValue);
     result["ID"] = jobId;

@@ -32,8 +32,8 @@ namespace Deid
                                     bool keepCopy);
 
     // Throws HttpError unless the destination is configured in Orthanc:
-    // 404 (InexistentItem) naming an unknown modality, peer or DICOMweb
-    // server; 400 for another kind, or DicomWeb without the DICOMweb plugin.
+    // 404 naming an unknown modality, peer or DICOMweb server (or DicomWeb
+    // without the DICOMweb plugin); 400 for a kind that is not sent to.
     void CheckDestination(const Rules::Destination& destination);
   }
 }
