@@ -5,6 +5,7 @@ MaxAttempts, and the plugin's own output never triggering a rule."""
 
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -77,6 +78,9 @@ def test_calling_aets_trigger_different_rules_and_own_output_does_not(start_orth
         records = orthanc.get_json("/deidentification/audit?limit=1000")["Records"]
         profiles = {r["Details"]["Destination"]: r["Profile"] for r in records if r["Route"].startswith("automatic")}
         assert profiles == {"Store": "basic", 'Modality "TRIAL"': "research"}, profiles
+        log = orthanc.read_log()
+        for value in ("Doe^Ct", "Doe^Mr", "AUTO-CT-1", "AUTO-MR-1", ct_ds.SOPInstanceUID, mr_ds.SOPInstanceUID):
+            assert value not in log
     finally:
         orthanc.stop()
         trial.stop()
@@ -177,6 +181,7 @@ def test_failing_destination_keeps_the_original_and_is_listed(start_orthanc):
         assert orthanc.get("/instances/" + original, check=False).status_code == 200
         body = json.dumps(state)
         assert "Doe^Failing" not in body and "AUTO-FAIL-1" not in body
+        assert "Doe^Failing" not in orthanc.read_log() and "AUTO-FAIL-1" not in orthanc.read_log()
 
         retried = orthanc.post_json("/deidentification/automatic/retry")
         assert retried["Retried"] == 2
@@ -270,3 +275,25 @@ def test_two_nodes_on_one_postgresql_index_handle_each_instance_once(start_ortha
         a.stop()
         b.stop()
         trial.stop()
+
+
+def test_readme_examples_start_as_written(start_orthanc):
+    """The configuration examples of the README's "Automatic rules and ingestion" section."""
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")) as f:
+        text = f.read()
+    section = text[text.index("## Automatic rules and ingestion"):]
+    section = section[:section.index("\n## ")]
+    snippets = re.findall(r"```json\n(.*?)```", section, flags=re.S)
+    assert len(snippets) == 2
+    automatic_example = start_orthanc(json.loads("{" + snippets[0] + "}"), name="readme-automatic")
+    try:
+        assert automatic_example.get_json("/deidentification/automatic")["Rules"] == ["ct-to-trial", "mr-copy"]
+    finally:
+        automatic_example.stop()
+    ingestion_example = start_orthanc(json.loads("{" + snippets[1] + "}"), name="readme-ingestion")
+    try:
+        assert "De-identification at ingestion is enabled" in ingestion_example.read_log()
+        refused = ingestion_example.post("/instances", make_instance(MR, "README-1", "Doe^Readme")[0]).json()
+        assert refused["Status"] == "FilteredOut"     # an upload: no rule for origin RestApi
+    finally:
+        ingestion_example.stop()
