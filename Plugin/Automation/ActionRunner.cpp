@@ -2,10 +2,7 @@
 
 #include "Automation/ChangeFollower.h"
 #include "Automation/InstanceFacts.h"
-#include "Configuration/Configuration.h"
 #include "Operations/DeidentificationEvents.h"
-#include "Operations/InstanceDeidentifier.h"
-#include "Operations/RuleService.h"
 #include "Orthanc/OrthancApi.h"
 #include "Sending/DestinationSender.h"
 
