@@ -6,11 +6,13 @@ MaxAttempts, and the plugin's own output never triggering a rule."""
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 
 import pydicom
 import pytest
+import requests
 
 from conftest import PLUGIN
 from automatic_support import (CT, MR, StoreScp, automatic, copies_of, instance_id, make_instance, storescu,
@@ -297,3 +299,35 @@ def test_readme_examples_start_as_written(start_orthanc):
         assert refused["Status"] == "FilteredOut"     # an upload: no rule for origin RestApi
     finally:
         ingestion_example.stop()
+
+
+def test_killed_node_leaves_a_claim_that_expires_and_runs_once(start_orthanc):
+    # A peer that accepts connections and never answers: the send hangs.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    peer = start_orthanc(name="kill-peer", plugin=False)
+    config = automatic_section([{"Name": "to-peer", "Send": [{"Peer": "ARCHIVE"}]}], ClaimTimeout=10)
+    config["Deidentification"]["Rules"] = {"List": [{"Name": "archive", "Destination": {"Kind": "Peer"},
+                                                     "Profile": "basic"}]}
+    config["OrthancPeers"] = {"ARCHIVE": ["http://127.0.0.1:%d/" % silent.getsockname()[1]]}
+    orthanc = start_orthanc(config, name="killed")
+    try:
+        orthanc.upload(make_instance(CT, "AUTO-KILL-1", "Doe^Killed")[0])
+        deadline = time.time() + 20
+        while automatic(orthanc)["Counts"]["Running"] != 1 and time.time() < deadline:
+            time.sleep(0.1)
+        assert automatic(orthanc)["Counts"]["Running"] == 1
+        orthanc.process.kill()          # kill -9 in the middle of the send
+        orthanc.process.wait()
+
+        orthanc.config["OrthancPeers"] = {"ARCHIVE": [peer.url + "/"]}
+        orthanc.session = requests.Session()
+        orthanc.start()
+        state = wait_until_idle(orthanc, timeout=40, minimum_done=1)
+        assert state["Counts"]["Done"] == 1 and state["Counts"]["Failed"] == 0, state
+        assert len(peer.get_json("/instances")) == 1
+    finally:
+        orthanc.stop()
+        peer.stop()
+        silent.close()
