@@ -92,8 +92,11 @@ namespace Deid
       }
       if (!outcome.sent)
       {
+        // An instance deleted meanwhile will not come back: no retry.
+        Json::Value exists;
+        const bool gone = !OrthancApi::RestGet(exists, "/instances/" + instanceId, true);
         throw ActionError(outcome.error.empty() ? "not delivered to " + destination.Describe() : outcome.error,
-                          false);
+                          gone);
       }
     }
 
