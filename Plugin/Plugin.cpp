@@ -10,6 +10,7 @@
 #include "Orthanc/CallerContext.h"
 #include "Configuration/Configuration.h"
 #include "Operations/EncryptionRecipients.h"
+#include "Explorer/OrthancExplorerExtension.h"
 #include "Rest/InstanceRoutes.h"
 #include "Jobs/DeidentificationJob.h"
 #include "Jobs/ReidentificationJob.h"
@@ -107,6 +108,9 @@ extern "C"
       Automation::Ingestion::Initialize(Configuration::Get().GetSection());
       Automation::AutomaticService::Initialize(Configuration::Get().GetSection(), orthancConfiguration);
       RegisterAutomaticRoutes();
+
+      // Orthanc Explorer buttons, and GET /deidentification/capabilities.
+      RegisterOrthancExplorer(Configuration::Get().GetSection());
       summary += ", " + KeyStoreService::Get().GetDescription();
 
       OrthancApi::LogWarning(summary);

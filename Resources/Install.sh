@@ -12,6 +12,7 @@ PACKAGES=(
   dicom3tools libgdcm-tools
   python3 python3-pydicom python3-pytest python3-requests
   curl procps
+  chromium nodejs
 )
 
 missing=()
@@ -20,6 +21,11 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+
+# npm (browser tests): Debian ships it apart from nodejs; some nodejs builds include it.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=("npm")
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"

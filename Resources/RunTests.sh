@@ -22,3 +22,7 @@ ctest --test-dir build --output-on-failure -j2
 echo "== Integration tests (real Orthanc $(/usr/sbin/Orthanc --version | head -n1)) =="
 export DEID_PLUGIN="$ROOT/build/libOrthancDeidentification.so"
 /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider IntegrationTests
+
+echo "== Orthanc Explorer buttons in headless chromium (playwright-core) =="
+(cd IntegrationTests/browser && npm ci --no-audit --no-fund --loglevel=error)
+/usr/bin/python3 -m pytest -q -rs -p no:cacheprovider IntegrationTests/browser/explorer_browser.py

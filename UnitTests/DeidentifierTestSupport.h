@@ -32,19 +32,23 @@ namespace Deid
       return std::unique_ptr<Profile>(new Profile(Tables(), options));
     }
 
+    // A SOP Class without PS3.3 Type data (Profiles/AttributeTypes.json): the
+    // engine keeps its behaviour without IOD knowledge ("no IOD data").
+    constexpr const char* NO_IOD_DATA_SOP_CLASS = "1.2.826.0.1.3680043.10.543.999";
+
     // A minimal CT-like instance (Part 10, explicit VR little endian).
-    inline std::unique_ptr<DcmFileFormat> MakeFile()
+    inline std::unique_ptr<DcmFileFormat> MakeFile(const char* sopClass = UID_CTImageStorage)
     {
       std::unique_ptr<DcmFileFormat> file(new DcmFileFormat);
       DcmDataset& ds = *file->getDataset();
-      ds.putAndInsertString(DCM_SOPClassUID, UID_CTImageStorage);
+      ds.putAndInsertString(DCM_SOPClassUID, sopClass);
       ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.3.4.5.6.7.100");
       ds.putAndInsertString(DCM_StudyInstanceUID, "1.2.3.4.5.6.7.1");
       ds.putAndInsertString(DCM_SeriesInstanceUID, "1.2.3.4.5.6.7.2");
       ds.putAndInsertString(DCM_PatientName, "Doe^John");
       ds.putAndInsertString(DCM_PatientID, "PID-12345");
       ds.putAndInsertString(DCM_Modality, "CT");
-      file->getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPClassUID, UID_CTImageStorage);
+      file->getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPClassUID, sopClass);
       file->getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID, "1.2.3.4.5.6.7.100");
       file->getMetaInfo()->putAndInsertString(DCM_TransferSyntaxUID, UID_LittleEndianExplicitTransferSyntax);
       return file;

@@ -202,13 +202,13 @@ TEST(Deidentifier, ActionZD_PatientIdGetsPseudonym)
 TEST(Deidentifier, ActionZD_DummyOrEmpty)
 {
   Providers p;
-  auto file = MakeFile();
+  auto file = MakeFile(NO_IOD_DATA_SOP_CLASS);
   DcmDataset& ds = *file->getDataset();
   ds.putAndInsertString(DCM_ContentDate, "20200315");   // Z/D -> D
   Deidentify(OptionSet(), *file, p);
   EXPECT_EQ("19000101", GetString(ds, DCM_ContentDate));
 
-  auto empty = MakeFile();
+  auto empty = MakeFile(NO_IOD_DATA_SOP_CLASS);
   empty->getDataset()->putAndInsertString(DCM_ContentDate, "");   // Z/D on empty -> Z
   Deidentify(OptionSet(), *empty, p);
   EXPECT_EQ("", GetString(*empty->getDataset(), DCM_ContentDate));
@@ -217,7 +217,7 @@ TEST(Deidentifier, ActionZD_DummyOrEmpty)
 TEST(Deidentifier, ActionXZ_KeepsAttributeEmpty)
 {
   Providers p;
-  auto file = MakeFile();
+  auto file = MakeFile(NO_IOD_DATA_SOP_CLASS);
   DcmDataset& ds = *file->getDataset();
   ds.putAndInsertString(DCM_ReviewerName, "Reviewer^Rita");   // X/Z
   Deidentify(OptionSet(), *file, p);
@@ -228,7 +228,7 @@ TEST(Deidentifier, ActionXZ_KeepsAttributeEmpty)
 TEST(Deidentifier, ActionXD_DummyOrEmpty)
 {
   Providers p;
-  auto file = MakeFile();
+  auto file = MakeFile(NO_IOD_DATA_SOP_CLASS);
   DcmDataset& ds = *file->getDataset();
   ds.putAndInsertString(DCM_SeriesDate, "20200315");          // X/D
   ds.putAndInsertString(DCM_InstanceCreationDate, "");        // X/D, empty -> Z
@@ -240,7 +240,7 @@ TEST(Deidentifier, ActionXD_DummyOrEmpty)
 TEST(Deidentifier, ActionXZD_Dummy)
 {
   Providers p;
-  auto file = MakeFile();
+  auto file = MakeFile(NO_IOD_DATA_SOP_CLASS);
   DcmDataset& ds = *file->getDataset();
   ds.putAndInsertString(DCM_InstitutionName, "St. Elsewhere");   // X/Z/D
   ds.putAndInsertString(DCM_StationName, "CT-ROOM-3");           // X/Z/D
@@ -581,6 +581,7 @@ TEST(Deidentifier, OptionCleanGraphicsAndMasks)
     ds.putAndInsertUint16(DcmTagKey(0x6002, 0x0010), 2);                     // Overlay Rows: not listed
     ds.putAndInsertUint8Array(DcmTagKey(0x6002, 0x3000), overlay, 8);        // (60xx,3000) X / C
     ds.putAndInsertString(DcmTagKey(0x6002, 0x4000), "Patient Doe^John");    // (60xx,4000) X / C
+    ds.putAndInsertString(DcmTagKey(0x6004, 0x4000), "Patient Doe^John");    // a group without Overlay Data
     ds.putAndInsertUint16(DcmTagKey(0x5004, 0x0005), 1);                     // (50xx,xxxx) X / C
     ds.putAndInsertUint8Array(DcmTagKey(0x5004, 0x3000), overlay, 8);
     return file;
@@ -591,8 +592,9 @@ TEST(Deidentifier, OptionCleanGraphicsAndMasks)
     auto file = build();
     DcmDataset& ds = *file->getDataset();
     Deidentify(OptionSet(), *file, p);
-    EXPECT_TRUE(Has(ds, DcmTagKey(0x6002, 0x0010)));
+    EXPECT_FALSE(Has(ds, DcmTagKey(0x6002, 0x0010)));   // the Overlay Plane goes whole with Overlay Data
     EXPECT_FALSE(Has(ds, DcmTagKey(0x6002, 0x3000)));
+    EXPECT_FALSE(Has(ds, DcmTagKey(0x6004, 0x4000)));
     EXPECT_FALSE(Has(ds, DcmTagKey(0x6002, 0x4000)));
     EXPECT_FALSE(Has(ds, DcmTagKey(0x5004, 0x0005)));
     EXPECT_FALSE(Has(ds, DcmTagKey(0x5004, 0x3000)));
@@ -605,7 +607,9 @@ TEST(Deidentifier, OptionCleanGraphicsAndMasks)
     auto file = build();
     DcmDataset& ds = *file->getDataset();
     Deidentify(OptionSet{ Option::CleanGraphics }, *file, p);
-    EXPECT_EQ("CLEANED", GetString(ds, DcmTagKey(0x6002, 0x4000)));
+    EXPECT_EQ("CLEANED", GetString(ds, DcmTagKey(0x6004, 0x4000)));
+    EXPECT_FALSE(Has(ds, DcmTagKey(0x6002, 0x4000)));   // Overlay Data cannot be cleaned: group removed
+    EXPECT_FALSE(Has(ds, DcmTagKey(0x6002, 0x0010)));
     EXPECT_FALSE(Has(ds, DcmTagKey(0x6002, 0x3000)));
     EXPECT_FALSE(Has(ds, DcmTagKey(0x5004, 0x3000)));
     ASSERT_FALSE(cleaner.textOptions.empty());
@@ -736,7 +740,7 @@ TEST(Deidentifier, ActionD_SequenceKeepsItemsWithDummyValues)
 {
   auto build = []()
   {
-    auto file = MakeFile();
+    auto file = MakeFile(NO_IOD_DATA_SOP_CLASS);
     DcmDataset& ds = *file->getDataset();
     DcmItem& observer = AddItem(ds, DCM_VerifyingObserverSequence);                      // D
     observer.putAndInsertString(DCM_VerifyingOrganization, "St. Elsewhere Hospital");     // D

@@ -39,6 +39,9 @@ namespace Deid
     std::string option;     // the option that chose it, empty for the Basic Profile
     std::optional<std::string> before;   // not set for sequences and binary values
     std::optional<std::string> after;    // not set when removed
+    // What decided the action beyond Table E.1-1, e.g. "X/Z→D: Type 1 in
+    // Presentation State Identification" or "X/Z: no IOD data"; empty if nothing.
+    std::string reason;
   };
 
   struct DeidentificationSettings

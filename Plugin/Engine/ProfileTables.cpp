@@ -21,6 +21,7 @@ namespace Deid
     const char* const ACTION_CODES_FILE = "ActionCodes.json";
     const char* const SAFE_PRIVATE_FILE = "SafePrivateAttributes.json";
     const char* const METHOD_CODES_FILE = "DeidentificationMethodCodes.json";
+    const char* const ATTRIBUTE_TYPES_FILE = "AttributeTypes.json";   // optional
 
     // The private row of Table E.1-1.
     const char* const PRIVATE_ROW_TAG = "(gggg,eeee) where gggg is odd";
@@ -204,6 +205,10 @@ namespace Deid
     {
       files[name] = ReadFile(std::filesystem::path(directory) / name);
     }
+    if (std::filesystem::exists(std::filesystem::path(directory) / ATTRIBUTE_TYPES_FILE))
+    {
+      files[ATTRIBUTE_TYPES_FILE] = ReadFile(std::filesystem::path(directory) / ATTRIBUTE_TYPES_FILE);
+    }
     return LoadFromJson(files);
   }
 
@@ -227,6 +232,13 @@ namespace Deid
     };
 
     std::shared_ptr<ProfileTables> tables(new ProfileTables);
+
+    // PS3.3 Types (optional: without them, combined actions keep the attribute).
+    auto types = files.find(ATTRIBUTE_TYPES_FILE);
+    if (types != files.end())
+    {
+      tables->attributeTypes_ = AttributeTypes::FromJson(types->second);
+    }
 
     // Table E.1-1
     {

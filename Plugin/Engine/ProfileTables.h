@@ -5,6 +5,7 @@
 #pragma once
 
 #include "ActionCode.h"
+#include "AttributeTypes.h"
 #include "Option.h"
 
 #include <array>
@@ -99,6 +100,10 @@ namespace Deid
     // The CID 7050 code for the Basic Profile ("113100") or an option.
     const MethodCode& GetMethodCode(const std::string& codeValue) const;
 
+    // The PS3.3 Types per IOD (Profiles/AttributeTypes.json); nullptr when
+    // the file is absent (every SOP Class then has "no IOD data").
+    const AttributeTypes* GetAttributeTypes() const { return attributeTypes_.get(); }
+
   private:
     std::string edition_;
     std::vector<AttributeRule> attributes_;
@@ -108,6 +113,7 @@ namespace Deid
     std::vector<size_t> masks_;               // indices of mask rows
     size_t privateRow_ = 0;
     std::map<std::string, std::vector<size_t>> safePrivateByCreator_;
+    std::shared_ptr<const AttributeTypes> attributeTypes_;
 
     void Index();
   };

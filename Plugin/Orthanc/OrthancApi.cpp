@@ -294,6 +294,12 @@ namespace Deid
     }
 
 
+    void ExtendOrthancExplorer(const std::string& javascript)
+    {
+      OrthancPluginExtendOrthancExplorer(GetContext(), javascript.c_str());
+    }
+
+
     Json::Value ParseJson(const void* data, size_t size)
     {
       Json::Value value;
@@ -427,6 +433,7 @@ namespace Deid
     {
       struct Route
       {
+        std::string regex;
         OrthancPluginHttpMethod method;
         RestHandler handler;
       };
@@ -527,9 +534,21 @@ namespace Deid
         throw std::logic_error("Too many REST routes; raise MAX_ROUTES in OrthancApi.cpp");
       }
       size_t slot = routesCount_++;
+      routes_[slot].regex = regex;
       routes_[slot].method = method;
       routes_[slot].handler = std::move(handler);
       OrthancPluginRegisterRestCallbackNoLock(GetContext(), regex.c_str(), trampolines_[slot]);
+    }
+
+    std::vector<std::string> ListRoutes()
+    {
+      // Routes are registered in OrthancPluginInitialize() only: read-only afterwards.
+      std::vector<std::string> result;
+      for (size_t i = 0; i < routesCount_; i++)
+      {
+        result.push_back(routes_[i].regex);
+      }
+      return result;
     }
   }
 }

@@ -137,6 +137,9 @@ namespace Deid
     // The whole Orthanc configuration (all files merged), as JSON.
     Json::Value GetConfiguration();
 
+    // Adds JavaScript to Orthanc Explorer (/app/explorer.html), run after its own.
+    void ExtendOrthancExplorer(const std::string& javascript);
+
     // JSON helpers (jsoncpp).
     Json::Value ParseJson(const void* data, size_t size);   // throws HttpError(BadRequest)
     std::string WriteJson(const Json::Value& value, bool styled = true);
@@ -186,6 +189,9 @@ namespace Deid
     // Orthanc error answers: HttpError keeps its code; Deid::DeidError maps
     // BadInput/BadOption/BadProfile/NotImplemented to 400; others to 500.
     void RegisterRoute(const std::string& regex, OrthancPluginHttpMethod method, RestHandler handler);
+
+    // The regular expressions of the routes registered so far (which features are on).
+    std::vector<std::string> ListRoutes();
 
     // Converts the exception currently being handled (call inside catch(...))
     // into an Orthanc error code and a message without patient data.

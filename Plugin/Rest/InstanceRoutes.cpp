@@ -118,6 +118,10 @@ namespace Deid
       change["Option"] = c.option;
       change["Before"] = c.before ? Json::Value(*c.before) : Json::Value(Json::nullValue);
       change["After"] = c.after ? Json::Value(*c.after) : Json::Value(Json::nullValue);
+      if (!c.reason.empty())
+      {
+        change["Reason"] = c.reason;   // what decided the action beyond Table E.1-1 (PS3.3 Type)
+      }
       changes.append(change);
     }
     answer.AnswerJson(changes);
