@@ -2,7 +2,10 @@
 // every route. One feature per file: ResourceRoutes (jobs on patients,
 // studies, series), InstanceRoutes (single instances, uploads, preview),
 // ProfileRoutes (configured profiles).
+#include "Automation/AutomaticService.h"
+#include "Automation/Ingestion.h"
 #include "Rest/AuditRoutes.h"
+#include "Rest/AutomaticRoutes.h"
 #include "Configuration/CallerPolicy.h"
 #include "Orthanc/CallerContext.h"
 #include "Configuration/Configuration.h"
@@ -18,8 +21,8 @@
 #include "Rest/ProfileRoutes.h"
 #include "Rest/ReidentifyRoutes.h"
 #include "Rest/ResourceRoutes.h"
-#include "Rest/RuleRoutes.h"
 #include "Rest/SendRoutes.h"
+#include "Rest/RuleRoutes.h"
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
@@ -100,6 +103,12 @@ extern "C"
       RegisterRuleRoutes();
       RegisterSendRoutes();
 
+      // Automatic rules (a worker following Orthanc's changes) and
+      // de-identification at ingestion (Orthanc's received-instance callback).
+      Automation::Ingestion::Initialize(Configuration::Get().GetSection());
+      Automation::AutomaticService::Initialize(Configuration::Get().GetSection(), orthancConfiguration);
+      RegisterAutomaticRoutes();
+
       // Orthanc Explorer buttons, and GET /deidentification/capabilities.
       RegisterOrthancExplorer(Configuration::Get().GetSection());
       summary += ", " + KeyStoreService::Get().GetDescription();
@@ -126,6 +135,7 @@ extern "C"
 
   ORTHANC_PLUGINS_API void OrthancPluginFinalize()
   {
+    Deid::Automation::AutomaticService::Finalize();   // first: its worker uses everything below
     Deid::RuleService::Finalize();
     Deid::CallerPolicy::Finalize();
     Deid::EncryptionRecipients::Finalize();

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
-  orthanc orthanc-dev liborthancframework-dev orthanc-dicomweb
+  orthanc orthanc-dev liborthancframework-dev orthanc-dicomweb orthanc-postgresql
   libdcmtk-dev libsndfile1-dev dcmtk libssl-dev openssl libjsoncpp-dev libgtest-dev
   liblua5.3-dev libsqlite3-dev libpq-dev
   postgresql

@@ -48,6 +48,27 @@ namespace Deid
     std::string created;                   // ISO 8601 UTC
   };
 
+  // One persisted unit of automatic work (automatic rules): one action of
+  // one rule on one instance or study. Never holds patient data: Orthanc
+  // IDs, rule and destination names, and error messages free of values.
+  struct WorkItem
+  {
+    int64_t id = 0;            // set by the store, increasing
+    std::string key;           // unique in the whole cluster: "rule|action|resource"
+    std::string resource;      // Orthanc ID of the instance or study
+    std::string level;         // "Instance" or "Study"
+    std::string study;         // Orthanc ID of the (parent) study
+    std::string rule;          // name of the automatic rule
+    std::string action;        // "Store", "Modality:NAME", "Peer:NAME", "DicomWeb:NAME", "Delete"
+    std::string state;         // "Pending", "Running", "Done", "Failed"
+    int attempts = 0;          // claims so far
+    int64_t notBefore = 0;     // Unix time (s) before which a pending item is not claimed
+    std::string owner;         // the node that claimed it last
+    std::string error;         // last error (no patient data)
+    std::string created;       // ISO 8601 UTC
+    std::string updated;       // ISO 8601 UTC
+  };
+
   class IKeyStore
   {
   public:
@@ -108,6 +129,47 @@ namespace Deid
 
     // Records with id > since, oldest first, at most "limit".
     virtual std::vector<AuditRecord> ListAudit(int64_t since, size_t limit) = 0;
+
+    // --- Automatic work (persisted queue shared by the nodes) -------------
+
+    // Inserts a pending item; false (and nothing changes) if an item with
+    // the same key exists, on any node.
+    virtual bool AddWorkItem(const WorkItem& item) = 0;
+
+    // Delays (or, with "reopen", re-opens a finished item of) a study-level
+    // item: not before "notBefore". Returns false if the key is unknown.
+    virtual bool PostponeWorkItem(const std::string& key, int64_t notBefore, bool reopen) = 0;
+
+    // Makes the pending study-level items of a study due at once.
+    virtual void MakeStudyItemsDue(const std::string& study, int64_t now) = 0;
+
+    // Atomically claims the oldest due item (pending with notBefore <= now,
+    // or running with an expired lease): state "Running", attempts + 1,
+    // owner, lease until "leaseUntil". Concurrent claimers on any node never
+    // get the same item.
+    virtual std::optional<WorkItem> ClaimWorkItem(const std::string& owner, int64_t now,
+                                                  int64_t leaseUntil) = 0;
+
+    // Ends a claim: "Done", "Failed", or back to "Pending" (not before
+    // "notBefore"). "undoAttempt" gives back the attempt of the claim.
+    virtual void FinishWorkItem(int64_t id, const std::string& state, const std::string& error,
+                                int64_t notBefore = 0, bool undoAttempt = false) = 0;
+
+    // Items in one state, oldest first (all states if empty).
+    virtual std::vector<WorkItem> ListWorkItems(const std::string& state, size_t limit) = 0;
+    virtual std::vector<WorkItem> ListWorkItemsOfStudy(const std::string& study) = 0;
+    virtual uint64_t CountWorkItems(const std::string& state) = 0;
+
+    // Failed items back to pending with no attempt; returns how many.
+    virtual uint64_t RetryFailedWorkItems() = 0;
+
+    // --- Named counters (the change-log cursor of the automatic rules) -----
+
+    virtual std::optional<int64_t> GetCounter(const std::string& name) = 0;
+
+    // Sets the counter to "value" unless it is already larger (monotonic,
+    // safe when several nodes advance it).
+    virtual void AdvanceCounter(const std::string& name, int64_t value) = 0;
   };
 
 

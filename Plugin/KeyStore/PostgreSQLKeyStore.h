@@ -30,6 +30,7 @@ namespace Deid
 
   protected:
     std::vector<Row> Execute(const std::string& sql, const std::vector<Value>& parameters) override;
+    std::string GetClaimLockClause() const override { return " FOR UPDATE SKIP LOCKED"; }
 
   private:
     std::string conninfo_;

@@ -87,7 +87,28 @@ namespace Deid
       "  time TEXT NOT NULL,"
       "  operation TEXT NOT NULL,"
       "  route TEXT, project TEXT, profile TEXT, options TEXT,"
-      "  source TEXT, result TEXT, caller TEXT, status TEXT, details TEXT)"
+      "  source TEXT, result TEXT, caller TEXT, status TEXT, details TEXT)",
+
+      // Automatic rules: the persisted work queue (SqlWorkQueue.cpp) and
+      // the change-log cursor.
+      "CREATE TABLE IF NOT EXISTS deid_work ("
+      "  id " + auditIdColumn + ","
+      "  work_key TEXT NOT NULL UNIQUE,"
+      "  resource TEXT NOT NULL, level TEXT NOT NULL, study TEXT NOT NULL,"
+      "  rule TEXT NOT NULL, action TEXT NOT NULL,"
+      "  state TEXT NOT NULL,"
+      "  attempts INTEGER NOT NULL DEFAULT 0,"
+      "  not_before BIGINT NOT NULL DEFAULT 0,"
+      "  lease BIGINT NOT NULL DEFAULT 0,"
+      "  owner TEXT, error TEXT,"
+      "  created TEXT NOT NULL, updated TEXT NOT NULL)",
+
+      "CREATE INDEX IF NOT EXISTS deid_work_state ON deid_work (state, not_before)",
+      "CREATE INDEX IF NOT EXISTS deid_work_study ON deid_work (study)",
+
+      "CREATE TABLE IF NOT EXISTS deid_counters ("
+      "  name TEXT PRIMARY KEY,"
+      "  value BIGINT NOT NULL)"
     };
   }
 

@@ -44,6 +44,20 @@ namespace Deid
     int64_t AppendAudit(const AuditRecord& record) override;
     std::vector<AuditRecord> ListAudit(int64_t since, size_t limit) override;
 
+    bool AddWorkItem(const WorkItem& item) override;
+    bool PostponeWorkItem(const std::string& key, int64_t notBefore, bool reopen) override;
+    void MakeStudyItemsDue(const std::string& study, int64_t now) override;
+    std::optional<WorkItem> ClaimWorkItem(const std::string& owner, int64_t now, int64_t leaseUntil) override;
+    void FinishWorkItem(int64_t id, const std::string& state, const std::string& error,
+                        int64_t notBefore = 0, bool undoAttempt = false) override;
+    std::vector<WorkItem> ListWorkItems(const std::string& state, size_t limit) override;
+    std::vector<WorkItem> ListWorkItemsOfStudy(const std::string& study) override;
+    uint64_t CountWorkItems(const std::string& state) override;
+    uint64_t RetryFailedWorkItems() override;
+
+    std::optional<int64_t> GetCounter(const std::string& name) override;
+    void AdvanceCounter(const std::string& name, int64_t value) override;
+
     // ISO 8601 UTC with milliseconds, e.g. "2026-11-24T20:15:03.123Z".
     static std::string Now();
 
@@ -54,6 +68,11 @@ namespace Deid
 
     // The tables, identical for both back-ends apart from the audit key.
     static std::vector<std::string> GetSchema(const std::string& auditIdColumn);
+
+    // Appended to the row selection of a claim: PostgreSQL skips rows that
+    // another node is claiming ("FOR UPDATE SKIP LOCKED"); SQLite has a
+    // single writer and needs nothing.
+    virtual std::string GetClaimLockClause() const { return std::string(); }
 
   private:
     OriginalStorage originals_;

@@ -133,10 +133,37 @@ namespace Deid
       }
     }
 
+    static thread_local bool storingOwnInstance_ = false;
+
+    bool IsStoringOwnInstance()
+    {
+      return storingOwnInstance_;
+    }
+
+    // Marks the plugin's own POST /instances for the received-instance callback,
+    // which Orthanc runs synchronously in this thread.
+    class OwnInstanceScope
+    {
+    private:
+      bool previous_;
+
+    public:
+      explicit OwnInstanceScope(bool active) : previous_(storingOwnInstance_)
+      {
+        storingOwnInstance_ = previous_ || active;
+      }
+
+      ~OwnInstanceScope()
+      {
+        storingOwnInstance_ = previous_;
+      }
+    };
+
     // One GET or POST through Orthanc's REST API; the answer stays in "buffer".
     static bool CallRest(MemoryBuffer& buffer, const char* method, const std::string& uri,
                          const void* body, size_t size, bool tolerateErrors)
     {
+      OwnInstanceScope own(std::string(method) == "POST" && uri == "/instances");
       const OrthancPluginErrorCode code = (std::string(method) == "GET") ?
         OrthancPluginRestApiGet(GetContext(), buffer.Release(), uri.c_str()) :
         OrthancPluginRestApiPost(GetContext(), buffer.Release(), uri.c_str(),

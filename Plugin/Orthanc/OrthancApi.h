@@ -112,6 +112,11 @@ namespace Deid
     bool RestPut(const std::string& uri, const std::string& body, bool tolerateErrors = false);
     bool RestDelete(const std::string& uri, bool tolerateErrors = false);
 
+    // True while this thread stores an instance made by the plugin itself
+    // (RestPost to "/instances"): the received-instance callback (ingestion)
+    // and the automatic rules leave the plugin's own output alone.
+    bool IsStoringOwnInstance();
+
     // A GET that also reaches the routes of other plugins (e.g. the
     // DICOMweb plugin's /dicom-web/servers).
     bool RestGetAfterPlugins(Json::Value& answer, const std::string& uri, bool tolerateErrors = false);
