@@ -13,6 +13,7 @@
 #include "Rest/ProfileRoutes.h"
 #include "Rest/ReidentifyRoutes.h"
 #include "Rest/ResourceRoutes.h"
+#include "Rest/RuleRoutes.h"
 #include "Operations/RuleService.h"
 
 #include "Engine/DeidError.h"
@@ -79,6 +80,7 @@ extern "C"
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.
       RuleService::Initialize(Configuration::Get().GetSection());
+      RegisterRuleRoutes();
       summary += ", " + KeyStoreService::Get().GetDescription();
 
       OrthancApi::LogWarning(summary);

@@ -43,7 +43,12 @@ namespace Deid
     // names something that is not configured.
     static DeidentificationRequest ToRequest(const Rules::RuleDecision& decision);
 
+    // The "Rules" section as configured, with "Uncovered" filled in (GET
+    // /deidentification/rules). Configuration only, no patient data.
+    const Json::Value& GetConfiguration() const { return configuration_; }
+
   private:
     std::unique_ptr<Rules::IRuleSet> rules_;
+    Json::Value configuration_;
   };
 }

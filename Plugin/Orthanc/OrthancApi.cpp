@@ -153,6 +153,18 @@ namespace Deid
       return true;
     }
 
+    bool RestGetAfterPlugins(Json::Value& answer, const std::string& uri, bool tolerateErrors)
+    {
+      MemoryBuffer buffer;
+      if (!Check(OrthancPluginRestApiGetAfterPlugins(GetContext(), buffer.Release(), uri.c_str()),
+                 "GET", uri, tolerateErrors))
+      {
+        return false;
+      }
+      answer = buffer.ToJson();
+      return true;
+    }
+
     bool RestPost(std::string& answer, const std::string& uri, const void* body, size_t size,
                   bool tolerateErrors)
     {

@@ -104,6 +104,10 @@ namespace Deid
     bool RestPut(const std::string& uri, const std::string& body, bool tolerateErrors = false);
     bool RestDelete(const std::string& uri, bool tolerateErrors = false);
 
+    // A GET that also reaches the routes of other plugins (e.g. the
+    // DICOMweb plugin's /dicom-web/servers).
+    bool RestGetAfterPlugins(Json::Value& answer, const std::string& uri, bool tolerateErrors = false);
+
     // Orthanc's description of one of its error codes ("Unknown resource").
     std::string DescribeError(OrthancPluginErrorCode code);
 
