@@ -5,16 +5,21 @@
 //     "Enable": true,                    // false: the plugin registers nothing
 //     "DefaultProfile": "Basic",         // used when a request names no profile
 //     "Profiles": {                      // named profiles; "Basic" (no option) is built in
-//       "research": { "Options": [ "RetainLongitudinalModifiedDates", "113105" ] }
+//       "research": { "Options": [ "RetainLongitudinalModifiedDates", "113105" ],
+//                     "AcceptBurnedInAnnotationRisk": false }   // true: no refusal on burned-in text
 //     },
 //     "SourceMetadata": "DeidentifiedFrom",   // instance metadata linking a copy to its source
 //     "JobMetadata": "DeidentificationJob",   // optional: instance metadata with the job ID
 //     "ThreadsPerJob": 2,                // instances de-identified in parallel by one job
+//     "PixelRegions": [ { "Name": "...", "Match": { "Modality": "US" },   // CleanPixelData (E.3.1)
+//                         "Regions": [[0, 0, 640, 40]], "Units": "Pixels" } ],
+//     "BurnedInAnnotation": { "Modalities": ["US", ...], "SOPClassUIDs": [...] },  // refused without CleanPixelData
 //     "KeyStore": {}, "Recipients": {}, "Rules": {}   // read by the key store, encryption, rules
 //   }
 #pragma once
 
 #include "Engine/Option.h"
+#include "Engine/PixelRegions.h"
 #include "Engine/Profile.h"
 
 #include <json/value.h>
@@ -71,6 +76,9 @@ namespace Deid
     // number of CPU cores, at most 4).
     unsigned int GetThreadsPerJob() const { return threadsPerJob_; }
 
+    // Clean Pixel Data (PS3.15 E.3.1): the configured blackout regions.
+    const PixelRegionRules& GetPixelRegions() const { return pixelRegions_; }
+
     // The raw section, and the sub-sections filled in by later features
     // (null values when absent).
     const Json::Value& GetSection() const { return section_; }
@@ -91,6 +99,7 @@ namespace Deid
     std::string sourceMetadata_ = "DeidentifiedFrom";
     std::string jobMetadata_;
     unsigned int threadsPerJob_ = 1;
+    PixelRegionRules pixelRegions_;
     Json::Value section_;
   };
 }

@@ -5,6 +5,9 @@
 #include "Operations/InstanceDeidentifier.h"
 #include "Orthanc/OrthancApi.h"
 
+#include "Engine/DicomFile.h"
+#include "Engine/PixelPreview.h"
+
 namespace Deid
 {
   using namespace OrthancApi;
@@ -100,6 +103,24 @@ namespace Deid
     settings.recordChanges = true;
     DeidentifiedInstance output = InstanceDeidentifier::Apply(
       dicom.data(), dicom.size(), operation, providers->GetContext(), settings, "instance " + id);
+
+    const Json::Value body = request.GetJsonBody();
+    if (body.isObject() && body.isMember("Pixels"))
+    {
+      if (!body["Pixels"].isBool())
+      {
+        throw HttpError::BadRequest("\"Pixels\" must be true or false");
+      }
+      if (body["Pixels"].asBool())
+      {
+        // Clean Pixel Data (E.3.1): the de-identified first frame, regions outlined.
+        std::unique_ptr<DcmFileFormat> file = ParseDicom(output.dicom.data(), output.dicom.size());
+        RgbImage image = RenderFirstFrame(*file->getDataset());
+        OutlineRectangles(image, output.result.pixels.regions);
+        answer.AnswerBuffer(CompressPngRgb24(image.width, image.height, image.pixels), "image/png");
+        return;
+      }
+    }
 
     // Original values, answered only to this explicit request; never logged.
     Json::Value changes(Json::arrayValue);
