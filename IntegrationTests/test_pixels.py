@@ -111,7 +111,10 @@ def ocr_words(array):
     """Words found by Tesseract on the first frame (empty if Tesseract is not installed)."""
     if shutil.which("tesseract") is None:
         return None
-    frame = array[0] if array.ndim >= 3 and array.shape[-1] != 3 else array
+    frame = array[0] if array.ndim == 4 or (array.ndim == 3 and array.shape[-1] != 3) else array
+    if frame.ndim == 3:
+        frame = frame.mean(axis=-1)
+    frame = frame.astype(numpy.float64)
     image = Image.fromarray(numpy.uint8(255 * (frame - frame.min()) / max(1, frame.max() - frame.min())))
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "frame.png")
@@ -127,7 +130,8 @@ def burned_frames():
     font = ImageFont.truetype(FONT, 18)
     frames = []
     for f in range(FRAMES):
-        background = (numpy.add.outer(numpy.arange(ROWS), numpy.arange(COLUMNS)) % 180 + 20 + f).astype(numpy.uint8)
+        # A dark gradient, as behind an ultrasound banner (values 10..66).
+        background = (numpy.add.outer(numpy.arange(ROWS) // 4, numpy.arange(COLUMNS) // 8) + 10 + f).astype(numpy.uint8)
         image = Image.fromarray(background)
         draw = ImageDraw.Draw(image)
         text = "%s  ID %s" % (NAME, PATIENT_ID)
@@ -388,3 +392,57 @@ def test_preview_shows_the_cleaned_frame_with_regions_outlined(server):
                     check=False)
     assert r.status_code == 400
     server.delete("/instances/" + source["ID"])
+
+
+# --- OCR (Tesseract) -----------------------------------------------------------
+
+def burned_with_other_text():
+    """The burned frames, plus a word that identifies nobody at the bottom left."""
+    frames = burned_frames()
+    font = ImageFont.truetype(FONT, 18)
+    result = []
+    for frame in frames:
+        image = Image.fromarray(frame)
+        ImageDraw.Draw(image).text((4, ROWS - 26), "GAIN", fill=255, font=font)
+        result.append(numpy.array(image))
+    return numpy.stack(result)
+
+
+@pytest.mark.parametrize("words", ["All", "IdentifyingValues"])
+def test_ocr_blacks_out_the_burned_words(start_orthanc, tmp_path, words):
+    config = {"Deidentification": {
+        "Profiles": {"clean": {"Options": ["CleanPixelData"]}},
+        "PixelOcr": {"Enable": True, "Words": words, "Match": {"Modality": "US"}},
+    }}
+    server = start_orthanc(config, name="ocr")
+    data = make_us(burned_with_other_text())
+    source = server.upload(data)
+    r = server.post("/instances/%s/deidentify" % source["ID"], {"Profile": "clean"})
+    out = pydicom.dcmread(io.BytesIO(r.content))
+    assert out.BurnedInAnnotation == "NO"
+    before = pydicom.dcmread(io.BytesIO(data)).pixel_array
+    after = out.pixel_array
+    top, bottom = slice(0, BANNER[3]), slice(ROWS - 28, ROWS)
+    # The name and the ID are gone on every frame (the text was drawn in 255,
+    # the background < 70); with "IdentifyingValues" the label "ID" may stay.
+    bright = after[:, top] >= 128
+    if words == "IdentifyingValues":
+        font = ImageFont.truetype(FONT, 18)
+        label = int(4 + font.getlength(NAME + "  ")), int(4 + font.getlength(NAME + "  ID") + 1)
+        bright[:, :, label[0]:label[1]] = False
+    assert (before[:, top] == 255).any() and not bright.any()
+    # The other word: gone with "All", kept with "IdentifyingValues".
+    assert ((after[:, bottom] == 255).any()) == (words == "IdentifyingValues")
+    # The rest of the image is untouched.
+    middle = slice(BANNER[3] + 4, ROWS - 30)
+    assert numpy.array_equal(before[:, middle], after[:, middle])
+    words_found = ocr_words(after)
+    assert "DOE" not in words_found.upper() and "4711" not in words_found
+    server.stop()
+
+
+def test_bad_ocr_configuration_refuses_to_start(start_orthanc):
+    for ocr, expected in (({"Enable": True, "Language": "xx"}, "language"),
+                          ({"Words": "Some"}, "Words"), ({"Colour": 1}, "Colour")):
+        server = start_orthanc({"Deidentification": {"PixelOcr": ocr}}, name="badocr", expect_failure=True)
+        assert server.returncode != 0 and expected in server.read_log()

@@ -242,6 +242,7 @@ namespace Deid
     try
     {
       c->pixelRegions_ = PixelRegionRules::Parse(section["PixelRegions"], "Deidentification.PixelRegions");
+      c->pixelOcr_ = OcrSettings::Parse(section["PixelOcr"], "Deidentification.PixelOcr");
     }
     catch (const DeidError& e)
     {

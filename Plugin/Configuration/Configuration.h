@@ -13,6 +13,7 @@
 //     "ThreadsPerJob": 2,                // instances de-identified in parallel by one job
 //     "PixelRegions": [ { "Name": "...", "Match": { "Modality": "US" },   // CleanPixelData (E.3.1)
 //                         "Regions": [[0, 0, 640, 40]], "Units": "Pixels" } ],
+//     "PixelOcr": { "Enable": true, "Words": "All", "Match": { "Modality": "US" } },  // Tesseract
 //     "BurnedInAnnotation": { "Modalities": ["US", ...], "SOPClassUIDs": [...] },  // refused without CleanPixelData
 //     "KeyStore": {}, "Recipients": {}, "Rules": {}   // read by the key store, encryption, rules
 //   }
@@ -20,6 +21,7 @@
 
 #include "Engine/Option.h"
 #include "Engine/PixelRegions.h"
+#include "Engine/TextDetection.h"
 #include "Engine/Profile.h"
 
 #include <json/value.h>
@@ -78,6 +80,7 @@ namespace Deid
 
     // Clean Pixel Data (PS3.15 E.3.1): the configured blackout regions.
     const PixelRegionRules& GetPixelRegions() const { return pixelRegions_; }
+    const OcrSettings& GetPixelOcr() const { return pixelOcr_; }
 
     // The raw section, and the sub-sections filled in by later features
     // (null values when absent).
@@ -100,6 +103,7 @@ namespace Deid
     std::string jobMetadata_;
     unsigned int threadsPerJob_ = 1;
     PixelRegionRules pixelRegions_;
+    OcrSettings pixelOcr_;
     Json::Value section_;
   };
 }

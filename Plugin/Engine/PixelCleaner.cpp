@@ -65,10 +65,14 @@ namespace Deid
     }
 
     std::vector<const PixelRegionRule*> matching = rules_.FindMatching(dataset);
-    if (matching.empty())
+    const bool ocr = ocr_.enabled && MatchesAttributes(ocr_.match, dataset);
+    if (matching.empty() && !ocr)
     {
       return result;
     }
+    // From the original values, before anything is changed. Never logged.
+    const std::vector<std::string> tokens = (ocr && !ocr_.allWords) ? IdentifyingTokens(dataset) :
+      std::vector<std::string>();
 
     const ImageGeometry geometry = GetImageGeometry(dataset);
     std::vector<PixelRectangle> rectangles;
@@ -98,6 +102,24 @@ namespace Deid
         throw DeidError(ErrorCode::NotImplemented, "Clean Pixel Data: the pixel data in " + Describe(source) +
                         " cannot be decoded here, so it cannot be cleaned; the instance is not de-identified");
       }
+    }
+
+    if (ocr)
+    {
+      result.rules.push_back("OCR");
+      for (const PixelRectangle& r : DetectTextRegions(dataset, ocr_, tokens))
+      {
+        rectangles.push_back(r);
+      }
+      result.ocr = true;
+    }
+    if (rectangles.empty())
+    {
+      // OCR found nothing to black out: the pixels are written as they came.
+      dataset.removeAllButOriginalRepresentations();
+      result.writtenTransferSyntax = result.sourceTransferSyntax;
+      result.cleaned = true;
+      return result;
     }
 
     BlackOutNativePixels(dataset, rectangles);

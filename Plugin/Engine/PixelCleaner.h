@@ -1,4 +1,5 @@
-// Clean Pixel Data (PS3.15 E.3.1) by configured regions: decodes the pixel
+// Clean Pixel Data (PS3.15 E.3.1) by configured regions, and by the words
+// Tesseract finds when OCR is configured: decodes the pixel
 // data with DCMTK (RLE, JPEG baseline/extended/lossless, JPEG-LS), blacks
 // out the rectangles of every matching rule on every frame, and re-encodes in
 // the source transfer syntax when it is lossless; a lossy source is written
@@ -9,6 +10,7 @@
 
 #include "PixelRegions.h"
 #include "Providers.h"
+#include "TextDetection.h"
 
 namespace Deid
 {
@@ -19,9 +21,14 @@ namespace Deid
   {
   private:
     PixelRegionRules rules_;
+    OcrSettings ocr_;
 
   public:
-    explicit RegionPixelCleaner(const PixelRegionRules& rules) : rules_(rules) {}
+    explicit RegionPixelCleaner(const PixelRegionRules& rules, const OcrSettings& ocr = OcrSettings()) :
+      rules_(rules),
+      ocr_(ocr)
+    {
+    }
 
     const PixelRegionRules& GetRules() const { return rules_; }
 

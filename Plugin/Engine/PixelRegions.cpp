@@ -80,6 +80,68 @@ namespace Deid
     }
   }
 
+  AttributeMatch ParseAttributeMatch(const Json::Value& match, const std::string& where)
+  {
+    AttributeMatch result;
+    if (match.isNull())
+    {
+      return result;
+    }
+    if (!match.isObject())
+    {
+      throw DeidError(ErrorCode::BadProfile, where + " must be an object (attribute -> values)");
+    }
+    for (const std::string& attribute : match.getMemberNames())
+    {
+      std::vector<std::string> values;
+      const Json::Value& v = match[attribute];
+      if (v.isString())
+      {
+        values.push_back(v.asString());
+      }
+      else if (v.isArray() && v.size() > 0)
+      {
+        for (const Json::Value& item : v)
+        {
+          if (!item.isString())
+          {
+            throw DeidError(ErrorCode::BadProfile, where + "." + attribute + ": values must be strings");
+          }
+          values.push_back(item.asString());
+        }
+      }
+      else
+      {
+        throw DeidError(ErrorCode::BadProfile, where + "." + attribute +
+                        " must be a string or a non-empty list of strings");
+      }
+      result.emplace_back(ParseAttribute(attribute, where), values);
+    }
+    return result;
+  }
+
+  bool MatchesAttributes(const AttributeMatch& match, DcmItem& dataset)
+  {
+    for (const auto& condition : match)
+    {
+      const std::string value = ValueOf(dataset, condition.first);
+      bool any = false;
+      for (const std::string& pattern : condition.second)
+      {
+        if (MatchesWildcard(pattern, value))
+        {
+          any = true;
+          break;
+        }
+      }
+      if (!any)
+      {
+        return false;
+      }
+    }
+    return true;
+  }
+
   PixelRegionRules PixelRegionRules::Parse(const Json::Value& rules, const std::string& where)
   {
     PixelRegionRules result;
@@ -133,40 +195,7 @@ namespace Deid
         throw DeidError(ErrorCode::BadProfile, at + ".Units must be \"Pixels\" or \"Fraction\"");
       }
 
-      const Json::Value& match = r["Match"];
-      if (!match.isNull() && !match.isObject())
-      {
-        throw DeidError(ErrorCode::BadProfile, at + ".Match must be an object (attribute -> values)");
-      }
-      if (match.isObject())
-      {
-        for (const std::string& attribute : match.getMemberNames())
-        {
-          std::vector<std::string> values;
-          const Json::Value& v = match[attribute];
-          if (v.isString())
-          {
-            values.push_back(v.asString());
-          }
-          else if (v.isArray() && v.size() > 0)
-          {
-            for (const Json::Value& item : v)
-            {
-              if (!item.isString())
-              {
-                throw DeidError(ErrorCode::BadProfile, at + ".Match." + attribute + ": values must be strings");
-              }
-              values.push_back(item.asString());
-            }
-          }
-          else
-          {
-            throw DeidError(ErrorCode::BadProfile, at + ".Match." + attribute +
-                            " must be a string or a non-empty list of strings");
-          }
-          rule.match.emplace_back(ParseAttribute(attribute, at + ".Match"), values);
-        }
-      }
+      rule.match = ParseAttributeMatch(r["Match"], at + ".Match");
 
       const Json::Value& regions = r["Regions"];
       if (!regions.isArray() || regions.size() == 0)
@@ -202,26 +231,7 @@ namespace Deid
     std::vector<const PixelRegionRule*> found;
     for (const PixelRegionRule& rule : rules_)
     {
-      bool all = true;
-      for (const auto& condition : rule.match)
-      {
-        const std::string value = ValueOf(dataset, condition.first);
-        bool any = false;
-        for (const std::string& pattern : condition.second)
-        {
-          if (MatchesWildcard(pattern, value))
-          {
-            any = true;
-            break;
-          }
-        }
-        if (!any)
-        {
-          all = false;
-          break;
-        }
-      }
-      if (all)
+      if (MatchesAttributes(rule.match, dataset))
       {
         found.push_back(&rule);
       }

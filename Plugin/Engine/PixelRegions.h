@@ -36,10 +36,17 @@ namespace Deid
     uint32_t height = 0;
   };
 
+  // Attribute -> accepted values (wildcards); all attributes must match.
+  typedef std::vector<std::pair<DcmTagKey, std::vector<std::string>>> AttributeMatch;
+
+  // A "Match" object; throws DeidError(BadProfile) naming "where".
+  AttributeMatch ParseAttributeMatch(const Json::Value& match, const std::string& where);
+  bool MatchesAttributes(const AttributeMatch& match, DcmItem& dataset);
+
   struct PixelRegionRule
   {
     std::string name;
-    std::vector<std::pair<DcmTagKey, std::vector<std::string>>> match;
+    AttributeMatch match;
     std::vector<std::vector<double>> regions;   // [x, y, w, h]
     bool fraction = false;
   };

@@ -89,6 +89,7 @@ namespace Deid
     std::string sourceTransferSyntax;         // UID
     std::string writtenTransferSyntax;        // UID
     bool lossyDecompressed = false;           // lossy source written as Explicit VR Little Endian
+    bool ocr = false;                         // text detection (Tesseract) ran
   };
 
   // Clean Pixel Data (E.3.1). Called with the ORIGINAL data set (before the

@@ -22,8 +22,8 @@ namespace Deid
       RegionPixelCleaner pixelCleaner_;   // Clean Pixel Data (E.3.1): the configured regions
 
     public:
-      explicit DefaultOperationProviders(const PixelRegionRules& regions) :
-        pixelCleaner_(regions)
+      DefaultOperationProviders(const PixelRegionRules& regions, const OcrSettings& ocr) :
+        pixelCleaner_(regions, ocr)
       {
         context_.uids = &uids_;
         context_.pseudonyms = &pseudonyms_;
@@ -37,7 +37,7 @@ namespace Deid
   std::unique_ptr<OperationProviders> ProviderFactory::Create(const OperationDescription& operation)
   {
     std::unique_ptr<OperationProviders> defaults(
-      new DefaultOperationProviders(Configuration::Get().GetPixelRegions()));
+      new DefaultOperationProviders(Configuration::Get().GetPixelRegions(), Configuration::Get().GetPixelOcr()));
     if (KeyStoreService::IsInitialized())
     {
       // Stable HMAC-keyed UIDs, pseudonyms and date offsets of the project.
