@@ -4,6 +4,7 @@ encodings, on the pydicom corpus in every encoding it holds, and the
 fail-closed rule on burned-in text."""
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -446,3 +447,18 @@ def test_bad_ocr_configuration_refuses_to_start(start_orthanc):
                           ({"Words": "Some"}, "Words"), ({"Colour": 1}, "Colour")):
         server = start_orthanc({"Deidentification": {"PixelOcr": ocr}}, name="badocr", expect_failure=True)
         assert server.returncode != 0 and expected in server.read_log()
+
+
+def test_audit_records_the_cleaned_regions_as_coordinates(server):
+    source = server.upload(make_us(burned_frames()))
+    server.post("/instances/%s/deidentify" % source["ID"], {"Profile": "clean"})
+    job = server.post_json("/series/%s/deidentify" % source["ParentSeries"], {"Profile": "clean"})
+    assert server.wait_for_job(job["ID"])["State"] == "Success"
+    r = server.get("/deidentification/audit?limit=1000")
+    records = [x for x in r.json()["Records"] if x["Source"] in ([source["ID"]], [source["ParentSeries"]])]
+    assert len(records) == 2
+    for record in records:
+        details = record["Details"]
+        details = json.loads(details) if isinstance(details, str) else details
+        assert details["PixelRegions"] == {source["ID"]: [BANNER]}
+    assert NAME not in r.text and PATIENT_ID not in r.text and "JANE" not in r.text

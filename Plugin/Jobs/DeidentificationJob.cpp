@@ -133,6 +133,7 @@ namespace Deid
     std::string newId;
     bool alreadyStored = false;
     Json::Value stored;
+    std::vector<PixelRectangle> pixelRegions;
 
     try
     {
@@ -151,6 +152,7 @@ namespace Deid
         dicom.data(), dicom.size(), description_, providers_->GetContext(),
         DeidentificationSettings(), label);
       dicom.clear();
+      pixelRegions = output.result.pixels.regions;
 
       if (!RestPost(stored, "/instances", output.dicom.data(), output.dicom.size(), true) ||
           !stored.isObject() || !stored["ID"].isString())
@@ -201,6 +203,7 @@ namespace Deid
       instance.state = State::Done;
       instance.newId = newId;
       instance.alreadyStored = alreadyStored;
+      instance.pixelRegions = pixelRegions;
       instance.error.clear();
 
       const ResourceLevel& l = ResourceLevel::FromName(level_);
@@ -296,6 +299,10 @@ namespace Deid
         else if (i.state == State::Done)
         {
           report.newInstances.push_back(i.newId);
+          if (!i.pixelRegions.empty())
+          {
+            report.pixelRegions[i.sourceId] = i.pixelRegions;
+          }
         }
       }
       report.newResources.assign(newResources_.begin(), newResources_.end());

@@ -5,6 +5,7 @@
 
 #include "Operations/ProviderFactory.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ namespace Deid
     std::vector<std::string> newResources;  // Orthanc IDs at the operation's level
     bool stored = false;                    // false for answers that stored nothing
     bool sourceDeleted = false;
+    // Clean Pixel Data (E.3.1): source instance ID -> the blacked-out
+    // rectangles, coordinates only (never the text OCR read).
+    std::map<std::string, std::vector<PixelRectangle>> pixelRegions;
   };
 
   class DeidentificationEvents

@@ -29,9 +29,14 @@ namespace Deid
   }
 
   static void Report(const OperationDescription& operation, bool failed,
-                     const std::string& newInstance = std::string())
+                     const std::string& newInstance = std::string(),
+                     const PixelCleaningResult* pixels = nullptr)
   {
     OperationReport report;
+    if (pixels != nullptr && pixels->cleaned && !operation.sourceId.empty())
+    {
+      report.pixelRegions[operation.sourceId] = pixels->regions;
+    }
     report.operation = operation;
     report.instancesCount = 1;
     report.failedInstancesCount = failed ? 1 : 0;
@@ -69,7 +74,7 @@ namespace Deid
 
     if (!r.store)
     {
-      Report(operation, false);
+      Report(operation, false, std::string(), &output.result.pixels);
       answer.AnswerBuffer(output.dicom, "application/dicom");
       return;
     }
@@ -85,7 +90,7 @@ namespace Deid
 
     const std::string newId = stored["ID"].asString();
     RestPut("/instances/" + newId + "/metadata/" + Configuration::Get().GetSourceMetadata(), id);
-    Report(operation, false, newId);
+    Report(operation, false, newId, &output.result.pixels);
     answer.AnswerJson(stored);
   }
 
