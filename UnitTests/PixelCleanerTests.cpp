@@ -6,6 +6,7 @@
 #include "Engine/DeidError.h"
 #include "Engine/PixelCleaner.h"
 #include "Engine/PixelRegions.h"
+#include "Engine/TextDetection.h"
 
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
@@ -15,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <json/reader.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -478,4 +480,47 @@ TEST(PixelCleaner, FailsClosedOnBurnedInText)
   // No pixels: nothing to refuse.
   file = MakeFile(UID_SecondaryCaptureImageStorage);
   EXPECT_EQ("", refused(*file, none, OptionSet(), policy));
+}
+
+TEST(TextDetection, IdentifyingTokensAndSettings)
+{
+  std::unique_ptr<DcmFileFormat> file = MakeImage(ImageSpec());
+  DcmDataset& ds = *file->getDataset();
+  ds.putAndInsertString(DCM_PatientBirthDate, "19700131");
+  ds.putAndInsertString(DCM_AccessionNumber, "acc-77");
+  std::vector<std::string> tokens = IdentifyingTokens(ds);
+  for (const char* expected : { "DOE", "JOHN", "DOEJOHN", "PID", "12345", "PID12345", "19700131", "31011970",
+                                "01311970", "310170", "ACC", "77", "ACC77" })
+  {
+    EXPECT_NE(tokens.end(), std::find(tokens.begin(), tokens.end(), expected)) << expected;
+  }
+  EXPECT_EQ(tokens.end(), std::find(tokens.begin(), tokens.end(), "US"));   // the modality is not identifying
+
+  auto parse = [](const std::string& json)
+  {
+    Json::Value value;
+    std::istringstream in(json);
+    std::string errors;
+    Json::CharReaderBuilder builder;
+    EXPECT_TRUE(Json::parseFromStream(builder, in, &value, &errors));
+    return OcrSettings::Parse(value);
+  };
+  EXPECT_FALSE(parse("null").enabled);
+  OcrSettings s = parse(R"({"Words": "IdentifyingValues", "MinimumConfidence": 40, "Margin": 3,
+                            "Match": {"Modality": "US"}})");
+  EXPECT_FALSE(s.enabled);
+  EXPECT_FALSE(s.allWords);
+  EXPECT_EQ(40, s.minimumConfidence);
+  EXPECT_EQ(3u, s.margin);
+  EXPECT_TRUE(MatchesAttributes(s.match, ds));
+  for (const char* bad : { R"({"Words": "Some"})", R"({"Margin": -1})", R"({"MinimumConfidence": 101})",
+                           R"({"Language": "../x"})", R"({"Colour": 1})", R"({"Enable": "yes"})" })
+  {
+    EXPECT_THROW(parse(bad), DeidError) << bad;
+  }
+  if (IsOcrAvailable())
+  {
+    EXPECT_TRUE(parse(R"({"Enable": true})").enabled);
+    EXPECT_THROW(parse(R"({"Enable": true, "Language": "xx"})"), DeidError);   // no language data
+  }
 }
