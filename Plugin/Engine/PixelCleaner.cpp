@@ -55,6 +55,12 @@ namespace Deid
   PixelCleaningResult RegionPixelCleaner::Clean(DcmDataset& dataset)
   {
     PixelCleaningResult result;
+    std::vector<const PixelRegionRule*> matching = rules_.FindMatching(dataset);
+    const bool ocr = ocr_.enabled && MatchesAttributes(ocr_.match, dataset);
+    if (matching.empty() && !ocr)
+    {
+      return result;
+    }
     if (!dataset.tagExists(DCM_PixelData, OFFalse))
     {
       if (dataset.tagExists(DCM_FloatPixelData, OFFalse) || dataset.tagExists(DCM_DoubleFloatPixelData, OFFalse))
@@ -62,13 +68,6 @@ namespace Deid
         throw DeidError(ErrorCode::NotImplemented, "Clean Pixel Data: Float Pixel Data is not handled");
       }
       return result;   // no pixels
-    }
-
-    std::vector<const PixelRegionRule*> matching = rules_.FindMatching(dataset);
-    const bool ocr = ocr_.enabled && MatchesAttributes(ocr_.match, dataset);
-    if (matching.empty() && !ocr)
-    {
-      return result;
     }
     // From the original values, before anything is changed. Never logged.
     const std::vector<std::string> tokens = (ocr && !ocr_.allWords) ? IdentifyingTokens(dataset) :
@@ -145,6 +144,9 @@ namespace Deid
         result.lossyDecompressed = true;
         dataset.putAndInsertString(DCM_LossyImageCompression, "01");   // PS3.3 C.7.6.1.1.5: once lossy, always lossy
       }
+      // The Extended Offset Table (PS3.5 A.4) described the old fragments.
+      delete dataset.remove(DcmTagKey(0x7FE0, 0x0001));
+      delete dataset.remove(DcmTagKey(0x7FE0, 0x0002));
       dataset.updateOriginalXfer();
       if (dataset.getOriginalXfer() != written)
       {
