@@ -388,7 +388,9 @@ def test_preview_shows_the_cleaned_frame_with_regions_outlined(server):
     assert not ((before == [255, 0, 0]).all(axis=-1)).any()
     # Without "Pixels": the list of changes, as before.
     r = server.post("/instances/%s/deidentify/preview" % source["ID"], {"Profile": "clean"})
-    assert isinstance(r.json(), list)
+    pixel_data = [c for c in r.json() if c["Name"] == "PixelData"]
+    assert len(pixel_data) == 1 and pixel_data[0]["Action"] == "C" and pixel_data[0]["Option"] == "CleanPixelData"
+    assert pixel_data[0]["After"].startswith("1 region(s) blacked out")
     r = server.post("/instances/%s/deidentify/preview" % source["ID"], {"Profile": "clean", "Pixels": "yes"},
                     check=False)
     assert r.status_code == 400

@@ -96,7 +96,8 @@ namespace Deid
 
     // PS3.15 E.3.1, and the fail-closed rule on burned-in text (BurnedInText.h).
     void CleanPixelData(const Profile& profile, DcmDataset& dataset, DcmMetaInfo& meta,
-                        DeidentificationContext& context, DeidentificationResult& result)
+                        DeidentificationContext& context, const DeidentificationSettings& settings,
+                        DeidentificationResult& result)
     {
       const BurnedInTextPolicy& policy = profile.GetBurnedInTextPolicy();
       const std::string risk = MayCarryBurnedInText(dataset, policy);
@@ -129,6 +130,18 @@ namespace Deid
       if (result.pixels.cleaned && !result.pixels.writtenTransferSyntax.empty())
       {
         meta.putAndInsertString(DCM_TransferSyntaxUID, result.pixels.writtenTransferSyntax.c_str());
+      }
+      if (result.pixels.cleaned && settings.recordChanges)
+      {
+        // For the preview: what was done, as counts and syntaxes (no pixel values).
+        ElementChange change;
+        change.tag = "(7FE0,0010)";
+        change.name = "PixelData";
+        change.action = "C";
+        change.option = GetOptionName(Option::CleanPixelData);
+        change.after = std::to_string(result.pixels.regions.size()) + " region(s) blacked out on every frame" +
+          (result.pixels.ocr ? " (OCR)" : "") + ", transfer syntax " + result.pixels.writtenTransferSyntax;
+        result.changes.push_back(change);
       }
     }
 
@@ -213,7 +226,7 @@ namespace Deid
       const IodAttributeTypes* iod = (types == nullptr) ? nullptr :
         types->FindBySopClass(GetString(*dataset, DCM_SOPClassUID));
 
-      CleanPixelData(profile_, *dataset, *meta, context, result);
+      CleanPixelData(profile_, *dataset, *meta, context, settings, result);
 
       DeidentificationWalker walker(profile_, context, settings, result, patient, iod);
       walker.ProcessItem(*dataset, "", true);
