@@ -91,6 +91,9 @@ def base_config(directory, http_port, dicom_port, plugin=True):
                 "basic": {"Options": []},
                 "research": {"Options": ["RetainLongitudinalModifiedDates", "RetainPatientCharacteristics",
                                          "CleanDescriptors"]},
+                # The Basic Profile that accepts burned-in text (header checks over
+                # ultrasound and secondary captures, which "basic" refuses).
+                "headers-only": {"Options": [], "AcceptBurnedInAnnotationRisk": True},
             },
         },
     }

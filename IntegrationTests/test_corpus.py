@@ -1,6 +1,12 @@
 """De-identification of the whole pydicom test corpus in a real Orthanc, at
 every level, with the Basic Profile and with each of the 10 options of Table
-E.1-1, checked independently with pydicom (deid_checks.py) and dciodvfy."""
+E.1-1, checked independently with pydicom (deid_checks.py) and dciodvfy.
+
+The runs use the profile "headers-only" (the Basic Profile with
+AcceptBurnedInAnnotationRisk): the corpus holds ultrasound and secondary
+captures, which the default profile refuses without CleanPixelData
+(test_default_profile_refuses_burned_in_text); their headers are checked
+all the same."""
 
 import collections
 import os
@@ -13,6 +19,13 @@ import deid_checks
 from conftest import PYDICOM_TEST_FILES, TABLE_OPTIONS
 
 LEVELS = ["patients", "studies", "series", "instances"]
+PROFILE = "headers-only"
+
+# PS3.15 E.3.1: what the default profile refuses without CleanPixelData.
+BURNED_IN_MODALITIES = {"US", "SC", "OT", "XC", "ES"}
+BURNED_IN_SOP_CLASSES = {"1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.5.1.4.1.1.7.1", "1.2.840.10008.5.1.4.1.1.7.2",
+                         "1.2.840.10008.5.1.4.1.1.7.3", "1.2.840.10008.5.1.4.1.1.7.4",
+                         "1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.3.1", "1.2.840.10008.5.1.4.1.1.6.2"}
 
 # (run name, level, options): the Basic Profile at every level, then each
 # option once, at levels taken in turn.
@@ -72,7 +85,8 @@ def run_deidentification(orthanc, corpus, level, options):
     failures = []
     if level == "instances":
         for source_id, path in sorted(corpus["instances"].items()):
-            r = orthanc.post("/instances/%s/deidentify" % source_id, {"Options": options}, check=False)
+            r = orthanc.post("/instances/%s/deidentify" % source_id, {"Profile": PROFILE, "Options": options},
+                             check=False)
             if r.status_code != 200:
                 failures.append({"Instance": source_id, "Error": r.text[:500]})
                 continue
@@ -81,7 +95,8 @@ def run_deidentification(orthanc, corpus, level, options):
 
     jobs = []
     for resource in sorted(corpus["parents"][level]):
-        answer = orthanc.post_json("/%s/%s/deidentify" % (level, resource), {"Options": options})
+        answer = orthanc.post_json("/%s/%s/deidentify" % (level, resource),
+                                   {"Profile": PROFILE, "Options": options})
         jobs.append((resource, answer["ID"]))
 
     for resource, job_id in jobs:
@@ -139,6 +154,31 @@ def test_corpus_is_uploaded(corpus):
     # Debian's pydicom ships about 80 test files that Orthanc accepts.
     assert len(corpus["instances"]) >= 50
     assert len(corpus["parents"]["studies"]) >= 20
+
+
+def _may_carry_burned_in_text(path):
+    ds = deid_checks.read(path)
+    if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        return False
+    return (str(ds.get("BurnedInAnnotation", "")).upper() == "YES" or
+            str(ds.get("Modality", "")).strip() in BURNED_IN_MODALITIES or
+            str(ds.get("SOPClassUID", "")).strip() in BURNED_IN_SOP_CLASSES)
+
+
+def test_default_profile_refuses_burned_in_text(orthanc, corpus):
+    """Without CleanPixelData, the default profile refuses every instance that
+    may carry burned-in text, with a reason naming the attribute; it accepts the others."""
+    risky = {i: p for i, p in corpus["instances"].items() if _may_carry_burned_in_text(p)}
+    assert len(risky) >= 20   # ultrasound and secondary captures of the corpus
+    for source_id, path in sorted(risky.items()):
+        r = orthanc.post("/instances/%s/deidentify" % source_id, {}, check=False)
+        assert r.status_code == 400, path
+        details = r.json()["Details"]
+        assert "burned-in" in details and "AcceptBurnedInAnnotationRisk" in details, details
+        assert source_id in details
+    safe = sorted(set(corpus["instances"]) - set(risky))[:5]
+    for source_id in safe:
+        assert orthanc.post("/instances/%s/deidentify" % source_id, {}, check=False).status_code == 200
 
 
 def _is_expected_failure(failure, run, corpus):

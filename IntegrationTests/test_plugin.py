@@ -39,6 +39,8 @@ def test_options_route(orthanc):
     names = [o["Name"] for o in options]
     assert names[:10] == TABLE_OPTIONS
     assert all(o["Implemented"] for o in options[:10])
+    implemented = {o["Name"]: o["Implemented"] for o in options}
+    assert implemented["CleanPixelData"] and not implemented["CleanRecognizableVisualFeatures"]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +72,7 @@ def test_unknown_profile_and_bad_body_are_400(orthanc, ct_instance):
     r = orthanc.post(path, {"KeepSource": "yes"}, check=False)
     assert r.status_code == 400 and "KeepSource" in r.json()["Details"]
     # a recognized option that this version refuses
-    r = orthanc.post(path, {"Options": ["CleanPixelData"]}, check=False)
+    r = orthanc.post(path, {"Options": ["CleanRecognizableVisualFeatures"]}, check=False)
     assert r.status_code == 400
 
 
@@ -196,7 +198,7 @@ def test_bad_configuration_refuses_to_start(start_orthanc):
     cases = [
         ({"Deidentification": {"Profiles": {"x": {"Options": ["RetainNothing"]}}}}, "RetainNothing"),
         ({"Deidentification": {"DefaultProfile": "missing"}}, "missing"),
-        ({"Deidentification": {"Profiles": {"x": {"Options": ["CleanPixelData"]}}}}, "x"),
+        ({"Deidentification": {"Profiles": {"x": {"Options": ["CleanRecognizableVisualFeatures"]}}}}, "x"),
         ({"Deidentification": {"SourceMetadata": "Undeclared"}}, "UserMetadata"),
         ({"Deidentification": {"Enable": "yes"}}, "Enable"),
         ({"Deidentification": {"ThreadsPerJob": 0}}, "ThreadsPerJob"),

@@ -11,6 +11,8 @@ PACKAGES=(
   postgresql
   dicom3tools libgdcm-tools
   python3 python3-pydicom python3-pytest python3-requests
+  python3-numpy python3-pil fonts-dejavu-core
+  libtesseract-dev tesseract-ocr tesseract-ocr-eng
   curl procps
   chromium nodejs
 )

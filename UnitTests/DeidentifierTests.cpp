@@ -636,7 +636,7 @@ TEST(Deidentifier, OptionConflicts)
       }
     }, DeidError);
 
-  for (Option o : { Option::CleanPixelData, Option::CleanRecognizableVisualFeatures })
+  for (Option o : { Option::CleanRecognizableVisualFeatures })
   {
     try
     {

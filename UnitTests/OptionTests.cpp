@@ -59,7 +59,7 @@ TEST(Option, NamesAndCodes)
 
 TEST(Option, Implemented)
 {
-  EXPECT_FALSE(IsOptionImplemented(Option::CleanPixelData));
+  EXPECT_TRUE(IsOptionImplemented(Option::CleanPixelData));
   EXPECT_FALSE(IsOptionImplemented(Option::CleanRecognizableVisualFeatures));
   for (size_t i = 0; i < TABLE_OPTION_COLUMNS; i++)
   {

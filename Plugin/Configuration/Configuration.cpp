@@ -3,6 +3,7 @@
 #include "Engine/DeidError.h"
 
 #include <algorithm>
+#include <set>
 #include <cstdlib>
 #include <thread>
 
@@ -114,14 +115,66 @@ namespace Deid
 
   static NamedProfile MakeProfile(const std::string& name, const OptionSet& options,
                                   const std::string& description,
-                                  const std::shared_ptr<const ProfileTables>& tables)
+                                  const std::shared_ptr<const ProfileTables>& tables,
+                                  const BurnedInTextPolicy& burnedInText)
   {
     NamedProfile p;
     p.name = name;
     p.description = description;
     p.options = options;
-    p.profile = std::make_shared<Profile>(tables, options, name);
+    p.profile = std::make_shared<Profile>(tables, options, name, burnedInText);
     return p;
+  }
+
+
+  static std::set<std::string> GetStringSet(const Json::Value& section, const char* key,
+                                            const std::set<std::string>& defaultValue)
+  {
+    if (!section.isMember(key))
+    {
+      return defaultValue;
+    }
+    std::set<std::string> result;
+    const Json::Value& list = section[key];
+    if (!list.isArray())
+    {
+      throw ConfigurationError(std::string("Deidentification.BurnedInAnnotation.") + key + " must be a list of strings");
+    }
+    for (const Json::Value& item : list)
+    {
+      if (!item.isString())
+      {
+        throw ConfigurationError(std::string("Deidentification.BurnedInAnnotation.") + key + " must be a list of strings");
+      }
+      result.insert(item.asString());
+    }
+    return result;
+  }
+
+  // Which instances may carry burned-in text (refused without CleanPixelData).
+  static BurnedInTextPolicy ParseBurnedInTextPolicy(const Json::Value& section)
+  {
+    BurnedInTextPolicy policy = BurnedInTextPolicy::Default();
+    if (!section.isMember("BurnedInAnnotation"))
+    {
+      return policy;
+    }
+    const Json::Value& b = section["BurnedInAnnotation"];
+    if (!b.isObject())
+    {
+      throw ConfigurationError("Deidentification.BurnedInAnnotation must be an object "
+                               "{ \"Modalities\": [...], \"SOPClassUIDs\": [...] }");
+    }
+    for (const std::string& key : b.getMemberNames())
+    {
+      if (key != "Modalities" && key != "SOPClassUIDs")
+      {
+        throw ConfigurationError("Deidentification.BurnedInAnnotation: unknown key \"" + key + "\"");
+      }
+    }
+    policy.modalities = GetStringSet(b, "Modalities", policy.modalities);
+    policy.sopClassUids = GetStringSet(b, "SOPClassUIDs", policy.sopClassUids);
+    return policy;
   }
 
 
@@ -196,11 +249,21 @@ namespace Deid
       }
       c->maximumNestingDepth_ = static_cast<unsigned int>(depth.asInt());
     }
+    try
+    {
+      c->pixelRegions_ = PixelRegionRules::Parse(section["PixelRegions"], "Deidentification.PixelRegions");
+      c->pixelOcr_ = OcrSettings::Parse(section["PixelOcr"], "Deidentification.PixelOcr");
+    }
+    catch (const DeidError& e)
+    {
+      throw ConfigurationError(e.what());
+    }
+    const BurnedInTextPolicy burnedInText = ParseBurnedInTextPolicy(section);
 
     // The built-in Basic Profile, which a configured profile of the same name replaces.
     c->profiles_[BUILT_IN_PROFILE] = MakeProfile(BUILT_IN_PROFILE, OptionSet(),
                                                  "PS3.15 Basic Application Level Confidentiality Profile",
-                                                 tables);
+                                                 tables, burnedInText);
 
     if (section.isMember("Profiles"))
     {
@@ -236,7 +299,16 @@ namespace Deid
             }
             description = p["Description"].asString();
           }
-          c->profiles_[name] = MakeProfile(name, options, description, tables);
+          BurnedInTextPolicy policy = burnedInText;
+          if (p.isMember("AcceptBurnedInAnnotationRisk"))
+          {
+            if (!p["AcceptBurnedInAnnotationRisk"].isBool())
+            {
+              throw ConfigurationError(where + ".AcceptBurnedInAnnotationRisk must be true or false");
+            }
+            policy.acceptRisk = p["AcceptBurnedInAnnotationRisk"].asBool();
+          }
+          c->profiles_[name] = MakeProfile(name, options, description, tables, policy);
         }
         catch (const DeidError& e)
         {

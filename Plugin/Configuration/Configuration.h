@@ -5,18 +5,25 @@
 //     "Enable": true,                    // false: the plugin registers nothing
 //     "DefaultProfile": "Basic",         // used when a request names no profile
 //     "Profiles": {                      // named profiles; "Basic" (no option) is built in
-//       "research": { "Options": [ "RetainLongitudinalModifiedDates", "113105" ] }
+//       "research": { "Options": [ "RetainLongitudinalModifiedDates", "113105" ],
+//                     "AcceptBurnedInAnnotationRisk": false }   // true: no refusal on burned-in text
 //     },
 //     "SourceMetadata": "DeidentifiedFrom",   // instance metadata linking a copy to its source
 //     "JobMetadata": "DeidentificationJob",   // optional: instance metadata with the job ID
 //     "ThreadsPerJob": 2,                // instances de-identified in parallel by one job
 //     "MaximumNestingDepth": 32,         // deeper sequences are refused (1..40, Engine/NestingDepth.h)
+//     "PixelRegions": [ { "Name": "...", "Match": { "Modality": "US" },   // CleanPixelData (E.3.1)
+//                         "Regions": [[0, 0, 640, 40]], "Units": "Pixels" } ],
+//     "PixelOcr": { "Enable": true, "Words": "All", "Match": { "Modality": "US" } },  // Tesseract
+//     "BurnedInAnnotation": { "Modalities": ["US", ...], "SOPClassUIDs": [...] },  // refused without CleanPixelData
 //     "KeyStore": {}, "Recipients": {}, "Rules": {}   // read by the key store, encryption, rules
 //   }
 #pragma once
 
 #include "Engine/Option.h"
 #include "Engine/NestingDepth.h"
+#include "Engine/PixelRegions.h"
+#include "Engine/TextDetection.h"
 #include "Engine/Profile.h"
 
 #include <json/value.h>
@@ -78,6 +85,9 @@ namespace Deid
     // threads (100 KB stacks), where about 46 levels crash it.
     static constexpr unsigned int HIGHEST_NESTING_DEPTH = 40;
     unsigned int GetMaximumNestingDepth() const { return maximumNestingDepth_; }
+    // Clean Pixel Data (PS3.15 E.3.1): the configured blackout regions.
+    const PixelRegionRules& GetPixelRegions() const { return pixelRegions_; }
+    const OcrSettings& GetPixelOcr() const { return pixelOcr_; }
 
     // The raw section, and the sub-sections filled in by later features
     // (null values when absent).
@@ -100,6 +110,8 @@ namespace Deid
     std::string jobMetadata_;
     unsigned int threadsPerJob_ = 1;
     unsigned int maximumNestingDepth_ = DEFAULT_MAXIMUM_NESTING_DEPTH;
+    PixelRegionRules pixelRegions_;
+    OcrSettings pixelOcr_;
     Json::Value section_;
   };
 }

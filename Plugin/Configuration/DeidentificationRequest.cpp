@@ -68,7 +68,8 @@ namespace Deid
     {
       try
       {
-        r.profile = std::make_shared<Profile>(configuration.GetTables(), r.options, named->name);
+        r.profile = std::make_shared<Profile>(configuration.GetTables(), r.options, named->name,
+                                             named->profile->GetBurnedInTextPolicy());
       }
       catch (const DeidError& e)
       {

@@ -12,7 +12,8 @@ namespace Deid
     BadInput,         // the input is not DICOM, is truncated, or cannot be parsed
     BadOption,        // an unknown option name or CID 7050 code
     BadProfile,       // profile tables or a profile definition are invalid
-    NotImplemented,   // a recognized option that this version refuses (e.g. CleanPixelData)
+    NotImplemented,   // a recognized option or an encoding that this version refuses
+    Refused,          // the profile refuses the instance (burned-in text without CleanPixelData)
     Crypto,           // encryption/decryption failure (wrong key, corrupted content)
     Storage,          // key store failure
     Internal

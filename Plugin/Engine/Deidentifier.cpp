@@ -69,6 +69,13 @@
 //    before, for every element that was modified or removed (whole sequence
 //    if anything inside changed); the attributes added by the engine only if
 //    they existed before with another value.
+//  - Clean Pixel Data (E.3.1) runs on the original data set, before the walk,
+//    so that region rules match on the original attributes. When it ran,
+//    Burned In Annotation (0028,0301) becomes NO and the transfer syntax is
+//    the one the cleaner wrote (a lossy source: Explicit VR Little Endian,
+//    recorded in De-identification Method). When no rule applies to an
+//    instance that may carry burned-in text, the instance is refused, as it
+//    is by a profile without the option unless the profile accepts the risk.
 //  - The File Meta Information is replaced (E.1): only the SOP Class, the new
 //    SOP Instance UID and the transfer syntax are kept; DCMTK adds its
 //    implementation identification when writing. WriteDicom writes a zero
@@ -79,6 +86,7 @@
 #include "DeidentificationMarkers.h"
 #include "DeidentificationWalker.h"
 #include "ElementValues.h"
+#include "PixelCleaner.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
@@ -88,6 +96,74 @@ namespace Deid
   namespace
   {
     const char* const DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10";
+
+    // PS3.15 E.3.1, and the fail-closed rule on burned-in text (BurnedInText.h).
+    void CleanPixelData(const Profile& profile, DcmDataset& dataset, DcmMetaInfo& meta,
+                        DeidentificationContext& context, const DeidentificationSettings& settings,
+                        DeidentificationResult& result)
+    {
+      const BurnedInTextPolicy& policy = profile.GetBurnedInTextPolicy();
+      const std::string risk = MayCarryBurnedInText(dataset, policy);
+
+      if (!profile.GetOptions().Has(Option::CleanPixelData))
+      {
+        if (!risk.empty() && !policy.acceptRisk)
+        {
+          throw DeidError(ErrorCode::Refused, risk + ": the pixels may carry burned-in identifying text, and "
+                          "profile \"" + profile.GetName() + "\" does not clean pixel data (CleanPixelData) "
+                          "nor accept the risk (AcceptBurnedInAnnotationRisk)");
+        }
+        return;
+      }
+
+      if (!HasPixelData(dataset))
+      {
+        return;
+      }
+      if (context.pixelCleaner == nullptr)
+      {
+        throw DeidError(ErrorCode::Internal, "CleanPixelData needs a pixel cleaner");
+      }
+      result.pixels = context.pixelCleaner->Clean(dataset);
+      if (!result.pixels.cleaned && !risk.empty() && !policy.acceptRisk)
+      {
+        throw DeidError(ErrorCode::Refused, risk + ": the pixels may carry burned-in identifying text, and no "
+                        "pixel region rule (PixelRegions) of the configuration matches this instance");
+      }
+      if (result.pixels.cleaned && !result.pixels.writtenTransferSyntax.empty())
+      {
+        meta.putAndInsertString(DCM_TransferSyntaxUID, result.pixels.writtenTransferSyntax.c_str());
+      }
+      if (result.pixels.cleaned && settings.recordChanges)
+      {
+        // For the preview: what was done, as counts and syntaxes (no pixel values).
+        ElementChange change;
+        change.tag = "(7FE0,0010)";
+        change.name = "PixelData";
+        change.action = "C";
+        change.option = GetOptionName(Option::CleanPixelData);
+        change.after = std::to_string(result.pixels.regions.size()) + " region(s) blacked out on every frame" +
+          (result.pixels.ocr ? " (OCR)" : "") + ", transfer syntax " + result.pixels.writtenTransferSyntax;
+        result.changes.push_back(change);
+      }
+    }
+
+    void MarkPixelCleaning(DcmDataset& dataset, const PixelCleaningResult& pixels)
+    {
+      if (!pixels.cleaned)
+      {
+        return;
+      }
+      dataset.putAndInsertString(DCM_BurnedInAnnotation, "NO");   // E.3.1: only once cleaned
+      if (pixels.lossyDecompressed)
+      {
+        OFString method;
+        dataset.findAndGetOFStringArray(DCM_DeidentificationMethod, method);
+        std::string value(method.c_str(), method.length());
+        value += "\\Lossy pixels rewritten as Explicit VR Little Endian";
+        dataset.putAndInsertString(DCM_DeidentificationMethod, value.c_str());
+      }
+    }
 
     DeidentificationResult ApplyProfile(const Profile& profile_,
                                         DcmFileFormat& file,
@@ -153,11 +229,14 @@ namespace Deid
       const IodAttributeTypes* iod = (types == nullptr) ? nullptr :
         types->FindBySopClass(GetString(*dataset, DCM_SOPClassUID));
 
+      CleanPixelData(profile_, *dataset, *meta, context, settings, result);
+
       DeidentificationWalker walker(profile_, context, settings, result, patient, iod);
       walker.ProcessItem(*dataset, "", true);
 
       ReplaceFileMetaInformation(profile_, meta, dataset, originalMediaSopInstance, context, settings, result);
       AddDeidentificationMarkers(profile_, dataset, addedOriginals, settings, result);
+      MarkPixelCleaning(*dataset, result.pixels);
 
       return result;
     }

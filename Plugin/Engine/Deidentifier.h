@@ -59,6 +59,7 @@ namespace Deid
     // (0400,0550). nullptr unless collectOriginals.
     std::unique_ptr<DcmItem> modifiedAttributes;
     std::string originalSopInstanceUid;   // for linking; never logged
+    PixelCleaningResult pixels;           // Clean Pixel Data (E.3.1): coordinates only
   };
 
   class Deidentifier

@@ -18,8 +18,10 @@
 //    one real date next to shifted ones would let the offset be estimated.
 //    In general the action that retains less wins: X > Z > D > U > C > K.
 //    Equal cells: the first option in the table's column order is reported.
-//  - CleanPixelData and CleanRecognizableVisualFeatures act on pixel data
-//    and are not implemented: DeidError(NotImplemented).
+//  - CleanRecognizableVisualFeatures acts on pixel data and is not
+//    implemented: DeidError(NotImplemented). CleanPixelData is applied by
+//    the pixel cleaner (PixelCleaner.h); without it the profile refuses
+//    instances that may carry burned-in text (BurnedInText.h).
 #include "Profile.h"
 #include "DeidError.h"
 
@@ -52,24 +54,24 @@ namespace Deid
 
   Profile::Profile(std::shared_ptr<const ProfileTables> tables,
                    const OptionSet& options,
-                   const std::string& name) :
+                   const std::string& name,
+                   const BurnedInTextPolicy& burnedInText) :
     tables_(tables),
     options_(options),
-    name_(name)
+    name_(name),
+    burnedInText_(burnedInText)
   {
     if (!tables_)
     {
       throw DeidError(ErrorCode::BadProfile, "No profile tables");
     }
 
-    for (Option option : { Option::CleanPixelData, Option::CleanRecognizableVisualFeatures })
+    if (options_.Has(Option::CleanRecognizableVisualFeatures))
     {
-      if (options_.Has(option))
-      {
-        throw DeidError(ErrorCode::NotImplemented,
-                        std::string("Option ") + GetOptionName(option) + " (" + GetOptionCodeValue(option) +
-                        ", PS3.15 E.3.1/E.3.2) acts on pixel data and is not implemented by this version");
-      }
+      const Option option = Option::CleanRecognizableVisualFeatures;
+      throw DeidError(ErrorCode::NotImplemented,
+                      std::string("Option ") + GetOptionName(option) + " (" + GetOptionCodeValue(option) +
+                      ", PS3.15 E.3.2) acts on pixel data and is not implemented by this version");
     }
 
     if (options_.Has(Option::RetainLongitudinalFullDates) &&

@@ -4,6 +4,7 @@
 // all threads.
 #pragma once
 
+#include "BurnedInText.h"
 #include "ProfileTables.h"
 
 #include <dcmtk/dcmdata/dctagkey.h>
@@ -25,15 +26,18 @@ namespace Deid
   {
   public:
     // Throws DeidError(NotImplemented) for recognized options that are not
-    // implemented yet (CleanPixelData, CleanRecognizableVisualFeatures), and
+    // implemented yet (CleanRecognizableVisualFeatures), and
     // DeidError(BadOption) for option combinations that PS3.15 forbids.
+    // burnedInText: which instances a profile without CleanPixelData refuses.
     Profile(std::shared_ptr<const ProfileTables> tables,
             const OptionSet& options,
-            const std::string& name = "Basic");
+            const std::string& name = "Basic",
+            const BurnedInTextPolicy& burnedInText = BurnedInTextPolicy::Default());
 
     const std::string& GetName() const { return name_; }
     const OptionSet& GetOptions() const { return options_; }
     const ProfileTables& GetTables() const { return *tables_; }
+    const BurnedInTextPolicy& GetBurnedInTextPolicy() const { return burnedInText_; }
 
     // The action for a standard attribute (even group), after options.
     ResolvedAction Resolve(const DcmTagKey& tag) const;
@@ -53,5 +57,6 @@ namespace Deid
     std::shared_ptr<const ProfileTables> tables_;
     OptionSet options_;
     std::string name_;
+    BurnedInTextPolicy burnedInText_;
   };
 }

@@ -6,13 +6,16 @@
 #pragma once
 
 #include "Option.h"
+#include "PixelRegions.h"
 
+#include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dctagkey.h>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace Deid
 {
@@ -76,11 +79,27 @@ namespace Deid
     virtual bool CleanSequence(const CleaningContext& context, DcmItem& parent) = 0;
   };
 
-  // Clean Pixel Data (E.3.1) and Clean Recognizable Visual Features (E.3.2).
+  // What Clean Pixel Data did to one instance. Coordinates only, never text:
+  // safe for the audit trail.
+  struct PixelCleaningResult
+  {
+    bool cleaned = false;                     // regions were blacked out (BurnedInAnnotation NO)
+    std::vector<std::string> rules;           // names of the matching region rules
+    std::vector<PixelRectangle> regions;      // blacked out on every frame
+    std::string sourceTransferSyntax;         // UID
+    std::string writtenTransferSyntax;        // UID
+    bool lossyDecompressed = false;           // lossy source written as Explicit VR Little Endian
+    bool ocr = false;                         // text detection (Tesseract) ran
+  };
+
+  // Clean Pixel Data (E.3.1). Called with the ORIGINAL data set (before the
+  // profile), so that rules match on the original attributes. Returns
+  // cleaned = false, changing nothing, when no rule applies; throws DeidError
+  // when pixels that should be cleaned cannot be.
   class IPixelCleaner
   {
   public:
     virtual ~IPixelCleaner() = default;
-    virtual void Clean(DcmItem& dataset) = 0;
+    virtual PixelCleaningResult Clean(DcmDataset& dataset) = 0;
   };
 }

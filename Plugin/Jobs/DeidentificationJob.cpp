@@ -139,6 +139,7 @@ namespace Deid
     std::string newId;
     bool alreadyStored = false;
     Json::Value stored;
+    std::vector<PixelRectangle> pixelRegions;
 
     try
     {
@@ -157,6 +158,7 @@ namespace Deid
         dicom.data(), dicom.size(), description_, providers_->GetContext(),
         DeidentificationSettings(), label);
       dicom.clear();
+      pixelRegions = output.result.pixels.regions;
 
       if (!RestPost(stored, "/instances", output.dicom.data(), output.dicom.size(), true) ||
           !stored.isObject() || !stored["ID"].isString())
@@ -207,6 +209,7 @@ namespace Deid
       instance.state = State::Done;
       instance.newId = newId;
       instance.alreadyStored = alreadyStored;
+      instance.pixelRegions = pixelRegions;
       instance.error.clear();
 
       const ResourceLevel& l = ResourceLevel::FromName(level_);
@@ -318,6 +321,10 @@ namespace Deid
         else if (i.state == State::Done)
         {
           report.newInstances.push_back(i.newId);
+          if (!i.pixelRegions.empty())
+          {
+            report.pixelRegions[i.sourceId] = i.pixelRegions;
+          }
         }
       }
       report.newResources.assign(newResources_.begin(), newResources_.end());

@@ -105,6 +105,7 @@ namespace Deid
       std::string newId;
       std::string error;
       bool alreadyStored = false;   // Orthanc had the copy already (deterministic keyed providers)
+      std::vector<PixelRectangle> pixelRegions;   // Clean Pixel Data, for the audit trail
     };
 
     DeidentificationOperation() = default;   // Unserialize()

@@ -5,6 +5,7 @@
 
 #include "Operations/ProviderFactory.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ namespace Deid
     std::vector<std::string> profiles;      // the profiles the rules chose
     std::string status;                     // empty: from the counts; "Refused" (caller policy)
     std::string reason;                     // why it was refused (no patient data)
+    // Clean Pixel Data (E.3.1): source instance ID -> the blacked-out
+    // rectangles, coordinates only (never the text OCR read).
+    std::map<std::string, std::vector<PixelRectangle>> pixelRegions;
   };
 
   class DeidentificationEvents

@@ -430,6 +430,25 @@ namespace Deid
       {
         details["Reason"] = report.reason;
       }
+      if (!report.pixelRegions.empty())
+      {
+        Json::Value regions(Json::objectValue);   // [x, y, width, height] per instance
+        for (const auto& instance : report.pixelRegions)
+        {
+          Json::Value list(Json::arrayValue);
+          for (const PixelRectangle& p : instance.second)
+          {
+            Json::Value r(Json::arrayValue);
+            r.append(p.x);
+            r.append(p.y);
+            r.append(p.width);
+            r.append(p.height);
+            list.append(r);
+          }
+          regions[instance.first] = list;
+        }
+        details["PixelRegions"] = regions;
+      }
       r.details = OrthancApi::WriteJson(details, false);
 
       store_->AppendAudit(r);

@@ -2,7 +2,10 @@
 
 #include "Operations/KeyStoreService.h"
 
+#include "Configuration/Configuration.h"
+
 #include "Engine/DefaultProviders.h"
+#include "Engine/PixelCleaner.h"
 
 namespace Deid
 {
@@ -16,22 +19,25 @@ namespace Deid
       RandomPseudonymProvider pseudonyms_;
       FixedDateOffsetProvider dateOffsets_;
       ConservativeTextCleaner textCleaner_;
+      RegionPixelCleaner pixelCleaner_;   // Clean Pixel Data (E.3.1): the configured regions
 
     public:
-      DefaultOperationProviders()
+      DefaultOperationProviders(const PixelRegionRules& regions, const OcrSettings& ocr) :
+        pixelCleaner_(regions, ocr)
       {
         context_.uids = &uids_;
         context_.pseudonyms = &pseudonyms_;
         context_.dateOffsets = &dateOffsets_;
         context_.textCleaner = &textCleaner_;
-        context_.pixelCleaner = nullptr;
+        context_.pixelCleaner = &pixelCleaner_;
       }
     };
   }
 
   std::unique_ptr<OperationProviders> ProviderFactory::Create(const OperationDescription& operation)
   {
-    std::unique_ptr<OperationProviders> defaults(new DefaultOperationProviders);
+    std::unique_ptr<OperationProviders> defaults(
+      new DefaultOperationProviders(Configuration::Get().GetPixelRegions(), Configuration::Get().GetPixelOcr()));
     if (KeyStoreService::IsInitialized())
     {
       // Stable HMAC-keyed UIDs, pseudonyms and date offsets of the project.

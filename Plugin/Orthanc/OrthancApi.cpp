@@ -402,6 +402,7 @@ namespace Deid
           case ErrorCode::BadOption:
           case ErrorCode::BadProfile:
           case ErrorCode::NotImplemented:
+          case ErrorCode::Refused:
             return OrthancPluginErrorCode_BadRequest;
           default:
             return OrthancPluginErrorCode_InternalError;
@@ -549,6 +550,28 @@ namespace Deid
         result.push_back(routes_[i].regex);
       }
       return result;
+    }
+  }
+}
+
+namespace Deid
+{
+  namespace OrthancApi
+  {
+    std::string CompressPngRgb24(uint32_t width, uint32_t height, const std::string& pixels)
+    {
+      if (pixels.size() != static_cast<size_t>(width) * height * 3)
+      {
+        throw HttpError(OrthancPluginErrorCode_InternalError, "Bad image size for PNG");
+      }
+      MemoryBuffer png;
+      OrthancPluginErrorCode code = OrthancPluginCompressPngImage(
+        GetContext(), png.Release(), OrthancPluginPixelFormat_RGB24, width, height, width * 3, pixels.data());
+      if (code != OrthancPluginErrorCode_Success)
+      {
+        throw HttpError(code, "Orthanc cannot encode the preview as PNG");
+      }
+      return png.ToString();
     }
   }
 }

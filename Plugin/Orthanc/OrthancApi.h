@@ -110,6 +110,9 @@ namespace Deid
     bool RestPost(Json::Value& answer, const std::string& uri, const void* body, size_t size,
                   bool tolerateErrors = false);
     bool RestPut(const std::string& uri, const std::string& body, bool tolerateErrors = false);
+
+    // A PNG of an RGB24 image (rows top to bottom, pitch 3 * width), by Orthanc's encoder.
+    std::string CompressPngRgb24(uint32_t width, uint32_t height, const std::string& pixels);
     bool RestDelete(const std::string& uri, bool tolerateErrors = false);
 
     // True while this thread stores an instance made by the plugin itself

@@ -6,6 +6,9 @@
 #include "Orthanc/KnownKeys.h"
 #include "Orthanc/OrthancApi.h"
 
+#include "Engine/DicomFile.h"
+#include "Engine/PixelPreview.h"
+
 namespace Deid
 {
   using namespace OrthancApi;
@@ -27,9 +30,14 @@ namespace Deid
   }
 
   static void Report(const OperationDescription& operation, bool failed,
-                     const std::string& newInstance = std::string())
+                     const std::string& newInstance = std::string(),
+                     const PixelCleaningResult* pixels = nullptr)
   {
     OperationReport report;
+    if (pixels != nullptr && pixels->cleaned && !operation.sourceId.empty())
+    {
+      report.pixelRegions[operation.sourceId] = pixels->regions;
+    }
     report.operation = operation;
     report.instancesCount = 1;
     report.failedInstancesCount = failed ? 1 : 0;
@@ -69,7 +77,7 @@ namespace Deid
 
     if (!r.store)
     {
-      Report(operation, false);
+      Report(operation, false, std::string(), &output.result.pixels);
       answer.AnswerBuffer(output.dicom, "application/dicom");
       return;
     }
@@ -85,7 +93,7 @@ namespace Deid
 
     const std::string newId = stored["ID"].asString();
     RestPut("/instances/" + newId + "/metadata/" + Configuration::Get().GetSourceMetadata(), id);
-    Report(operation, false, newId);
+    Report(operation, false, newId, &output.result.pixels);
     answer.AnswerJson(stored);
   }
 
@@ -105,6 +113,24 @@ namespace Deid
     settings.recordChanges = true;
     DeidentifiedInstance output = InstanceDeidentifier::Apply(
       dicom.data(), dicom.size(), operation, providers->GetContext(), settings, "instance " + id);
+
+    const Json::Value body = request.GetJsonBody();
+    if (body.isObject() && body.isMember("Pixels"))
+    {
+      if (!body["Pixels"].isBool())
+      {
+        throw HttpError::BadRequest("\"Pixels\" must be true or false");
+      }
+      if (body["Pixels"].asBool())
+      {
+        // Clean Pixel Data (E.3.1): the de-identified first frame, regions outlined.
+        std::unique_ptr<DcmFileFormat> file = ParseDicom(output.dicom.data(), output.dicom.size());
+        RgbImage image = RenderFirstFrame(*file->getDataset());
+        OutlineRectangles(image, output.result.pixels.regions);
+        answer.AnswerBuffer(CompressPngRgb24(image.width, image.height, image.pixels), "image/png");
+        return;
+      }
+    }
 
     // Original values, answered only to this explicit request; never logged.
     Json::Value changes(Json::arrayValue);

@@ -36,6 +36,8 @@ namespace Deid
       }
       profile["MethodCodes"] = codes;
       profile["Default"] = (entry.first == configuration.GetDefaultProfileName());
+      // PS3.15 E.3.1: true if instances that may carry burned-in text pass uncleaned.
+      profile["AcceptBurnedInAnnotationRisk"] = p.profile->GetBurnedInTextPolicy().acceptRisk;
       result[entry.first] = profile;
     }
     answer.AnswerJson(result);

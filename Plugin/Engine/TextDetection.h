@@ -1,0 +1,45 @@
+// Optical character recognition of burned-in text with Tesseract, for Clean
+// Pixel Data (PS3.15 E.3.1). The recognized text is only compared with the
+// instance's identifying values in memory: it is never logged nor returned.
+#pragma once
+
+#include "PixelRegions.h"
+
+#include <dcmtk/dcmdata/dcdatset.h>
+#include <json/value.h>
+
+#include <string>
+#include <vector>
+
+namespace Deid
+{
+  struct OcrSettings
+  {
+    bool enabled = false;
+    bool allWords = true;            // "Words": "All" | "IdentifyingValues"
+    std::string language = "eng";
+    int minimumConfidence = 0;       // 0..100; words below are ignored
+    uint32_t margin = 2;             // pixels added around each word
+    std::vector<std::pair<DcmTagKey, std::vector<std::string>>> match;   // empty: every instance
+
+    // "PixelOcr": { "Enable": true, "Words": "All", "Language": "eng",
+    //               "MinimumConfidence": 0, "Margin": 2, "Match": { "Modality": "US" } }
+    // Throws DeidError(BadProfile); DeidError(NotImplemented) if enabled and
+    // Tesseract or its language data is not available.
+    static OcrSettings Parse(const Json::Value& section, const std::string& where = "PixelOcr");
+  };
+
+  // True if this build has Tesseract.
+  bool IsOcrAvailable();
+
+  // The rectangles of the words found on every frame of native pixel data
+  // (all words, or only those equal to a token of the identifying values),
+  // each widened by the margin and clipped to the image.
+  std::vector<PixelRectangle> DetectTextRegions(DcmDataset& dataset, const OcrSettings& settings,
+                                                const std::vector<std::string>& identifyingTokens);
+
+  // Upper-case alphanumeric tokens (length >= 2) of the instance's own
+  // identifying values: names, IDs, birth date (several spellings), accession
+  // number, institution. Never logged.
+  std::vector<std::string> IdentifyingTokens(DcmItem& dataset);
+}
