@@ -102,7 +102,7 @@ namespace Deid
   {
     const std::string& id = request.groups.at(0);
     const Json::Value body = request.GetJsonBody();
-    KnownKeys::Check(body, DeidentificationRequest::GetRequestKeys());
+    KnownKeys::Check(body, KnownKeys::Join(DeidentificationRequest::GetRequestKeys(), { "Pixels" }));
     DeidentificationRequest r = DeidentificationRequest::FromJson(body);
     std::string dicom = ReadInstance(id);
 
@@ -114,8 +114,7 @@ namespace Deid
     DeidentifiedInstance output = InstanceDeidentifier::Apply(
       dicom.data(), dicom.size(), operation, providers->GetContext(), settings, "instance " + id);
 
-    const Json::Value body = request.GetJsonBody();
-    if (body.isObject() && body.isMember("Pixels"))
+    if (body.isMember("Pixels"))
     {
       if (!body["Pixels"].isBool())
       {
