@@ -1,5 +1,6 @@
 // Reading and writing Part 10 files in memory with DCMTK (PS3.10 7.1).
 #include "DicomFile.h"
+#include "DeclaredLengths.h"
 #include "DeidError.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -93,6 +94,8 @@ namespace Deid
     {
       throw DeidError(ErrorCode::BadInput, "Empty input: not a DICOM file");
     }
+
+    CheckDeclaredLengths(buffer, size);   // before DCMTK allocates a declared length
 
     const bool part10 = HasPart10Magic(buffer, size);
     std::unique_ptr<DcmFileFormat> file(new DcmFileFormat);
