@@ -12,6 +12,7 @@ PACKAGES=(
   dicom3tools libgdcm-tools
   python3 python3-pydicom python3-pytest python3-requests
   curl procps
+  clang-14 libclang-rt-14-dev libasan8 libubsan1
 )
 
 missing=()

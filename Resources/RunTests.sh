@@ -22,3 +22,10 @@ ctest --test-dir build --output-on-failure -j2
 echo "== Integration tests (real Orthanc $(/usr/sbin/Orthanc --version | head -n1)) =="
 export DEID_PLUGIN="$ROOT/build/libOrthancDeidentification.so"
 /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider IntegrationTests
+
+# Reliability (README, "Reliability and bad inputs"): the unit tests and an
+# integration subset under ASan + UBSan, then one minute of fuzzing.
+echo "== Sanitizers (ASan + UBSan) =="
+bash Resources/SanitizerTests.sh
+echo "== Fuzzing the engine for 60 s (libFuzzer) =="
+bash Resources/Fuzz.sh 60
