@@ -17,7 +17,10 @@ With expect_failure=True it waits for the process to exit instead and returns
 the server (server.returncode, server.read_log()).
 
 Environment: DEID_PLUGIN (default: build/libOrthancDeidentification.so under
-the repository), DEID_ORTHANC (default /usr/sbin/Orthanc).
+the repository), DEID_ORTHANC (default /usr/sbin/Orthanc), DEID_SANITIZER_RUNTIME
+(the ASan runtime to LD_PRELOAD into Orthanc for a plugin built with
+-DDEID_SANITIZE=ON; then any sanitizer report in an Orthanc log fails the test
+that stops that Orthanc).
 """
 
 import copy
@@ -36,6 +39,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLUGIN = os.environ.get("DEID_PLUGIN", os.path.join(ROOT, "build", "libOrthancDeidentification.so"))
 ORTHANC = os.environ.get("DEID_ORTHANC", "/usr/sbin/Orthanc")
 PYDICOM_TEST_FILES = "/usr/lib/python3/dist-packages/pydicom/data/test_files"
+SANITIZER_RUNTIME = os.environ.get("DEID_SANITIZER_RUNTIME")
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def orthanc_environment():
+    """Orthanc is not instrumented: the ASan runtime of the plugin is preloaded."""
+    env = dict(os.environ)
+    if SANITIZER_RUNTIME:
+        env["LD_PRELOAD"] = SANITIZER_RUNTIME
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0:halt_on_error=1")
+        env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+    return env
 
 # The 10 option columns of PS3.15 Table E.1-1.
 TABLE_OPTIONS = [
@@ -62,7 +77,7 @@ def deep_merge(base, extra):
 
 
 def base_config(directory, http_port, dicom_port, plugin=True):
-    return {
+    config = {
         "Name": "DeidTest",
         "StorageDirectory": os.path.join(directory, "storage"),
         "IndexDirectory": os.path.join(directory, "storage"),
@@ -97,6 +112,12 @@ def base_config(directory, http_port, dicom_port, plugin=True):
             },
         },
     }
+    if SANITIZER_RUNTIME:
+        # With the ASan runtime preloaded, Orthanc 1.10.1 deadlocks in glibc
+        # while creating its "en_US.UTF-8" locale, and ASan's mallopt() fails
+        # Orthanc's M_ARENA_MAX call: use the C locale, skip mallopt.
+        config.update({"Locale": "C", "MallocArenaMax": 0})
+    return config
 
 
 class OrthancServer:
@@ -122,7 +143,7 @@ class OrthancServer:
             json.dump(self.config, f, indent=2)
         log = open(self.log_path, "wb")
         self.process = subprocess.Popen([ORTHANC, self.config_path], cwd=self.directory,
-                                        stdout=log, stderr=subprocess.STDOUT)
+                                        stdout=log, stderr=subprocess.STDOUT, env=orthanc_environment())
         log.close()
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -156,6 +177,13 @@ class OrthancServer:
         if self.process is not None:
             self.returncode = self.process.returncode
         self.session.close()
+        if SANITIZER_RUNTIME:
+            log = self.read_log()
+            reports = [r for r in SANITIZER_REPORTS if r in log]
+            if reports:
+                start = min(log.find(r) for r in reports)
+                raise AssertionError("Sanitizer report in the log of Orthanc %s:\n%s"
+                                     % (self.name, log[max(0, start - 500):start + 6000]))
 
     def read_log(self):
         try:
@@ -241,8 +269,14 @@ class OrthancFactory:
                 raise
 
     def stop_all(self):
+        errors = []
         for server in self.servers:
-            server.stop()
+            try:
+                server.stop()
+            except AssertionError as e:   # a sanitizer report: stop the others first
+                errors.append(str(e))
+        if errors:
+            raise AssertionError("\n".join(errors))
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ PACKAGES=(
   libtesseract-dev tesseract-ocr tesseract-ocr-eng
   curl procps
   chromium nodejs
+  clang-14 libclang-rt-14-dev libasan8 libubsan1
 )
 
 missing=()

@@ -23,6 +23,13 @@ echo "== Integration tests (real Orthanc $(/usr/sbin/Orthanc --version | head -n
 export DEID_PLUGIN="$ROOT/build/libOrthancDeidentification.so"
 /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider IntegrationTests
 
+# Reliability (README, "Reliability and bad inputs"): the unit tests and an
+# integration subset under ASan + UBSan, then one minute of fuzzing.
+echo "== Sanitizers (ASan + UBSan) =="
+bash Resources/SanitizerTests.sh
+echo "== Fuzzing the engine for 60 s (libFuzzer) =="
+bash Resources/Fuzz.sh 60
+
 echo "== Orthanc Explorer buttons in headless chromium (playwright-core) =="
 (cd IntegrationTests/browser && npm ci --no-audit --no-fund --loglevel=error)
 /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider IntegrationTests/browser/explorer_browser.py

@@ -78,28 +78,25 @@ namespace Deid
   void DeidentificationWalker::ProcessItem(DcmItem& item, const std::string& itemPath, bool topLevel,
                                            DummyMode mode)
   {
-    // Snapshot of the tags: elements are removed and replaced while walking.
-    std::vector<DcmTagKey> tags;
+    // Snapshot of the elements: each is removed or replaced only while it is
+    // processed (a removed Overlay Plane goes element by element). One pass
+    // over DCMTK's list: getElement(i) and findAndGetElement() walk it from
+    // the start, which made 100,000 elements take minutes.
+    std::vector<std::pair<DcmTagKey, DcmElement*>> tags;
     tags.reserve(item.card());
-    for (unsigned long i = 0; i < item.card(); i++)
+    for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o))
     {
-      tags.push_back(item.getElement(i)->getTag());
+      tags.emplace_back(o->getTag(), static_cast<DcmElement*>(o));
     }
 
     std::set<uint32_t> keptPrivateBlocks;
     const std::set<Uint16> removedOverlays = (mode == DummyMode::Off) ? FindRemovedOverlays(item) : std::set<Uint16>();
 
-    for (const DcmTagKey& key : tags)
+    for (const auto& [key, element] : tags)
     {
       if (IsPrivateCreatorTag(key))
       {
         continue;   // decided below, once the blocks are known
-      }
-
-      DcmElement* element = nullptr;
-      if (item.findAndGetElement(key, element, OFFalse).bad() || element == nullptr)
-      {
-        continue;
       }
 
       std::unique_ptr<DcmElement> original;
@@ -119,7 +116,7 @@ namespace Deid
 
     // PS3.15 E.3.10: keep "the Private Creator IDs that are required to fully
     // define the retained Private Attributes", remove all others.
-    for (const DcmTagKey& key : tags)
+    for (const auto& [key, element] : tags)
     {
       if (!IsPrivateCreatorTag(key))
       {
@@ -128,12 +125,6 @@ namespace Deid
 
       const uint32_t block = (static_cast<uint32_t>(key.getGroup()) << 8) | key.getElement();
       if (keptPrivateBlocks.count(block) != 0)
-      {
-        continue;
-      }
-
-      DcmElement* element = nullptr;
-      if (item.findAndGetElement(key, element, OFFalse).bad() || element == nullptr)
       {
         continue;
       }
@@ -242,13 +233,10 @@ namespace Deid
     const std::string base = info.path.empty() ? info.name : info.path;
     const std::string parentTagPath = tagPath_;
     tagPath_ = info.typePath;
-    for (unsigned long i = 0; i < sequence.card(); i++)
+    unsigned long i = 0;   // one pass: getItem(i) walks the list from the start
+    for (DcmObject* o = sequence.nextInContainer(nullptr); o != nullptr; o = sequence.nextInContainer(o), i++)
     {
-      DcmItem* child = sequence.getItem(i);
-      if (child != nullptr)
-      {
-        ProcessItem(*child, base + "[" + std::to_string(i) + "]", false, mode);
-      }
+      ProcessItem(*static_cast<DcmItem*>(o), base + "[" + std::to_string(i) + "]", false, mode);
     }
     tagPath_ = parentTagPath;
   }

@@ -1,5 +1,6 @@
 // Reading and writing Part 10 files in memory with DCMTK (PS3.10 7.1).
 #include "DicomFile.h"
+#include "DeclaredLengths.h"
 #include "DeidError.h"
 #include "LargeStack.h"
 #include "NestingDepth.h"
@@ -92,6 +93,7 @@ namespace Deid
   // ParseDicom on the large stack: a deep tree is destroyed here when refused.
   static std::unique_ptr<DcmFileFormat> ParseOnLargeStack(const void* buffer, size_t size, unsigned int maxDepth)
   {
+    CheckDeclaredLengths(buffer, size);   // before DCMTK allocates a declared length
     const bool part10 = HasPart10Magic(buffer, size);
     std::unique_ptr<DcmFileFormat> file(new DcmFileFormat);
 

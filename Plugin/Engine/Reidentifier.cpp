@@ -1,6 +1,7 @@
 // PS3.15 E.1.2 Re-identifier.
 #include "Reidentifier.h"
 
+#include "DeclaredLengths.h"
 #include "DeidError.h"
 #include "EncryptedAttributes.h"
 #include "NestingDepth.h"
@@ -128,9 +129,16 @@ namespace Deid
     // Implicit VR file would not know their VR either).
     void RestoreDictionaryVRs(DcmItem& item)
     {
-      for (unsigned long i = 0; i < item.card(); i++)
+      // One pass over DCMTK's list (getElement(i) walks it from the start);
+      // each element is replaced only while it is processed.
+      std::vector<DcmElement*> elements;
+      for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o))
       {
-        DcmElement* element = item.getElement(i);
+        elements.push_back(static_cast<DcmElement*>(o));
+      }
+
+      for (DcmElement* element : elements)
+      {
         if (element == nullptr || element->getVR() != EVR_UN)
         {
           continue;
@@ -190,6 +198,16 @@ namespace Deid
     // Attributes Data Set, or nullptr with a reason.
     std::unique_ptr<DcmItem> Decode(const std::string& content, E_TransferSyntax xfer, std::string& reason)
     {
+      try
+      {
+        CheckDeclaredLengths(content.data(), content.size(), xfer);   // before DCMTK allocates one
+      }
+      catch (const DeidError& e)
+      {
+        reason = std::string("the decrypted content is not a valid DICOM data set (") + e.what() + ")";
+        return nullptr;
+      }
+
       // The Modified Attributes Sequence adds one level above the attributes
       // to restore, which are at most the maximum nesting depth deep.
       DcmDataset dataset;
@@ -361,9 +379,9 @@ namespace Deid
     }
 
     std::vector<DcmElement*> restored;
-    for (unsigned long i = 0; i < modified->card(); i++)
+    for (DcmObject* o = modified->nextInContainer(nullptr); o != nullptr; o = modified->nextInContainer(o))
     {
-      DcmElement* element = modified->getElement(i);
+      DcmElement* element = static_cast<DcmElement*>(o);
       if (element != nullptr)
       {
         DcmElement* copy = static_cast<DcmElement*>(element->clone());

@@ -130,9 +130,9 @@ namespace Deid
   std::set<Uint16> DeidentificationWalker::FindRemovedOverlays(DcmItem& item) const
   {
     std::set<Uint16> groups;
-    for (unsigned long i = 0; i < item.card(); i++)
+    for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o))   // one pass
     {
-      const DcmTagKey key = item.getElement(i)->getTag();
+      const DcmTagKey key = o->getTag();
       AttributeTypeInfo type;
       if ((key.getGroup() & 0xFF01) == 0x6000 && key.getElement() == 0x3000 &&
           !(iod_ != nullptr && iod_->Find(MakeTypePath(tagPath_, key), type) && type.mandatoryModule))
