@@ -6,6 +6,7 @@
 #include "Engine/Deidentifier.h"
 #include "Engine/DicomFile.h"
 #include "Engine/EncryptedAttributes.h"
+#include "Engine/BurnedInText.h"
 #include "Engine/Profile.h"
 #include "Engine/ProfileTables.h"
 #include "Engine/Reidentifier.h"
@@ -95,11 +96,18 @@ namespace Deid
           // fuzzer's output readable.
           OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
 
-          profiles.emplace_back(new Profile(tables, OptionSet()));
+          // Headers only: instances that may carry burned-in text pass with
+          // their pixels (otherwise refused, PS3.15 E.3.1), so that every
+          // input reaches the attribute-level walk.
+          BurnedInTextPolicy acceptRisk = BurnedInTextPolicy::Default();
+          acceptRisk.acceptRisk = true;
+          profiles.emplace_back(new Profile(tables, OptionSet(), "Basic", acceptRisk));
           profiles.emplace_back(new Profile(tables, OptionSet{ Option::RetainUIDs,
-                                                               Option::RetainLongitudinalModifiedDates }));
+                                                               Option::RetainLongitudinalModifiedDates },
+                                            "Basic", acceptRisk));
           profiles.emplace_back(new Profile(tables, OptionSet{ Option::CleanDescriptors,
-                                                               Option::RetainSafePrivate }));
+                                                               Option::RetainSafePrivate },
+                                            "Basic", acceptRisk));
         }
       };
 

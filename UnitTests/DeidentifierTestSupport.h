@@ -5,6 +5,7 @@
 #include "Engine/DefaultProviders.h"
 #include "Engine/Deidentifier.h"
 #include "Engine/DicomFile.h"
+#include "Engine/BurnedInText.h"
 #include "Engine/Profile.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -30,6 +31,16 @@ namespace Deid
     inline std::unique_ptr<Profile> MakeProfile(const OptionSet& options = OptionSet())
     {
       return std::unique_ptr<Profile>(new Profile(Tables(), options));
+    }
+
+    // Headers only: instances that may carry burned-in text (US, SC, OT...)
+    // pass with their pixels instead of being refused (PS3.15 E.3.1), for
+    // tests of the attribute-level profile.
+    inline std::unique_ptr<Profile> MakeHeadersOnlyProfile(const OptionSet& options = OptionSet())
+    {
+      BurnedInTextPolicy acceptRisk = BurnedInTextPolicy::Default();
+      acceptRisk.acceptRisk = true;
+      return std::unique_ptr<Profile>(new Profile(Tables(), options, "Basic", acceptRisk));
     }
 
     // A SOP Class without PS3.3 Type data (Profiles/AttributeTypes.json): the

@@ -286,9 +286,10 @@ namespace Deid
         DcmSequenceOfItems* sequence = static_cast<DcmSequenceOfItems*>(element);
         ProcessSequenceItems(*sequence, info, mode == DummyMode::Off ? DummyMode::Off : DummyMode::KeepCodes);
         bool anything = false;
-        for (unsigned long i = 0; i < sequence->card() && !anything; i++)
+        for (DcmObject* o = sequence->nextInContainer(nullptr); o != nullptr && !anything;
+             o = sequence->nextInContainer(o))
         {
-          anything = (sequence->getItem(i) != nullptr && sequence->getItem(i)->card() > 0);
+          anything = static_cast<DcmItem*>(o)->card() > 0;
         }
         if (anything && !creator.empty())
         {

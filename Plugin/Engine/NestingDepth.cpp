@@ -51,9 +51,10 @@ namespace Deid
             const unsigned int depth = p.depth + (object->ident() == EVR_SQ ? 1 : 0);
             visitor(*object, depth);
             DcmSequenceOfItems* sequence = static_cast<DcmSequenceOfItems*>(object);
-            for (unsigned long i = 0; i < sequence->card(); i++)
+            // One pass over DCMTK's list (getItem(i) walks it from the start).
+            for (DcmObject* o = sequence->nextInContainer(nullptr); o != nullptr; o = sequence->nextInContainer(o))
             {
-              pending.push_back({ sequence->getItem(i), depth });
+              pending.push_back({ o, depth });
             }
             break;
           }
@@ -64,9 +65,9 @@ namespace Deid
           case EVR_dirRecord:
           {
             DcmItem* item = static_cast<DcmItem*>(object);
-            for (unsigned long i = 0; i < item->card(); i++)
+            for (DcmObject* o = item->nextInContainer(nullptr); o != nullptr; o = item->nextInContainer(o))
             {
-              pending.push_back({ item->getElement(i), p.depth });
+              pending.push_back({ o, p.depth });   // one pass, as above
             }
             break;
           }
