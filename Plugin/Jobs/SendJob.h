@@ -8,20 +8,18 @@
 // rules). Never any DICOM value in the content, the log or the audit.
 #pragma once
 
-#include "Orthanc/OrthancJob.h"
+#include "Jobs/InstanceBatchJob.h"
 #include "Rules/RuleTypes.h"
 
 #include <json/value.h>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 namespace Deid
 {
-  class SendOperation : public IJobOperation
+  class SendOperation : public InstanceBatchJob
   {
   public:
     // "level" is "Patient", "Study", "Series" or "Instance". Lists the
@@ -30,11 +28,8 @@ namespace Deid
     SendOperation(const Rules::Destination& destination, bool store,
                   const std::string& level, const std::string& sourceId);
 
-    bool Step() override;
+    // Step(), Reset() (retries the failed instances, not the refused ones): InstanceBatchJob.
     void Finish() override;   // the audit record
-    void Reset() override;    // retries the failed instances (not the refused ones)
-    void SetJobId(const std::string& jobId) override;
-    float GetProgress() const override;
     bool HasFailures() const override;   // failed or refused instances
     Json::Value GetContent() const override;
 
@@ -42,37 +37,15 @@ namespace Deid
                               bool waitForCompletion);
 
   private:
-    enum class State
-    {
-      Pending,
-      Sent,
-      Refused,
-      Failed
-    };
-
-    struct Instance
-    {
-      std::string sourceId;
-      State state = State::Pending;
-      std::string error;            // reason of the refusal or failure (no DICOM value)
-      std::string storedId;         // the copy kept here ("Store": true)
-      Rules::RuleDecision decision;
-    };
-
-    mutable std::mutex mutex_;
-    std::condition_variable jobIdSet_;
-    bool waitForJobId_ = false;
     Rules::Destination destination_;
     bool store_;
     std::string level_;
     std::string sourceId_;
     std::string caller_;           // who asked, for the audit (captured on the HTTP thread)
-    std::vector<Instance> instances_;
-    size_t next_ = 0;
-    std::string jobId_;
-    bool finished_ = false;
+    // Per instance (Done = sent; newId = the copy kept here, "Store": true).
+    std::vector<Rules::RuleDecision> decisions_;
 
-    void Process(Instance& instance);
+    void ProcessInstance(size_t index) override;
     void Report() const;
   };
 }
