@@ -74,7 +74,7 @@ namespace Deid
 
     o.level_ = RestoreLevel(state);
     o.sourceId_ = GetOrthancId(state, "Source");
-    o.RestoreInstances(state, true /* 'A': already stored */);
+    o.RestoreInstances(state, "PDAF");
     o.pixelRegions_.resize(o.instances_.size());   // not saved: the audit of a restored job lists none
 
     o.newResources_ = GetOrthancIds(state, "NewResources");

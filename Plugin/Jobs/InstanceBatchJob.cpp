@@ -218,8 +218,8 @@ namespace Deid
   void InstanceBatchJob::SaveInstancesLocked(Json::Value& state) const
   {
     // One string per list (SavedJobState.h): the sources, one state letter
-    // per instance (P pending, D done, A done and already stored, F failed),
-    // the copies ("" unless done), and the errors by source.
+    // per instance (P pending, D done, A done and already stored, F failed,
+    // R refused), the copies ("" if none), and the errors by source.
     std::vector<std::string> sources, copies;
     std::string states;
     Json::Value errors(Json::objectValue);
@@ -228,7 +228,7 @@ namespace Deid
     for (const Instance& i : instances_)
     {
       sources.push_back(i.sourceId);
-      copies.push_back(i.state == State::Done ? i.newId : std::string());
+      copies.push_back(i.newId);   // only a done instance has one, except for a send with "Store"
       switch (i.state)
       {
         case State::Pending:
@@ -238,7 +238,7 @@ namespace Deid
           states.push_back(i.alreadyStored ? 'A' : 'D');
           break;
         default:
-          states.push_back('F');
+          states.push_back(i.state == State::Refused ? 'R' : 'F');
           errors[i.sourceId] = i.error;
           break;
       }
@@ -250,7 +250,7 @@ namespace Deid
   }
 
 
-  void InstanceBatchJob::RestoreInstances(const Json::Value& state, bool allowAlreadyStored)
+  void InstanceBatchJob::RestoreInstances(const Json::Value& state, const std::string& letters)
   {
     using namespace SavedJobState;
     const std::vector<std::string> sources = GetIdList(state, "Instances", false);
@@ -266,11 +266,15 @@ namespace Deid
       Instance instance;
       instance.sourceId = sources[k];
       const char letter = states[k];
-      if (letter == 'P')
+      if (letters.find(letter) == std::string::npos)
+      {
+        throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"States\" of the saved state is invalid");
+      }
+      else if (letter == 'P')
       {
         instance.state = State::Pending;
       }
-      else if (letter == 'D' || (letter == 'A' && allowAlreadyStored))
+      else if (letter == 'D' || letter == 'A')
       {
         if (copies[k].empty())
         {
@@ -280,24 +284,21 @@ namespace Deid
         instance.newId = copies[k];
         instance.alreadyStored = (letter == 'A');
       }
-      else if (letter == 'F')
-      {
-        instance.state = State::Failed;
-        instance.error = GetString(errors, sources[k].c_str(), "Failed before the restart of Orthanc");
-      }
       else
       {
-        throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"States\" of the saved state is invalid");
+        instance.state = (letter == 'R' ? State::Refused : State::Failed);
+        instance.error = GetString(errors, sources[k].c_str(), "Failed before the restart of Orthanc");
+        instance.newId = copies[k];   // a send with "Store" may have kept a copy
       }
       instances_.push_back(instance);
     }
   }
 
 
-  std::string InstanceBatchJob::RestoreLevel(const Json::Value& state)
+  std::string InstanceBatchJob::RestoreLevel(const Json::Value& state, bool allowInstance)
   {
     const std::string level = SavedJobState::GetString(state, "Level");
-    if (level != "Patient" && level != "Study" && level != "Series")
+    if (level != "Patient" && level != "Study" && level != "Series" && !(allowInstance && level == "Instance"))
     {
       throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"Level\" of the saved state is invalid");
     }

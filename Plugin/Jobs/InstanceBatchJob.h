@@ -3,7 +3,7 @@
 // the steps (a batch of pending instances processed in parallel), progress,
 // Reset() for a resubmitted job, the failed instances of the content and
 // the per-instance part of the saved state (SavedJobState.h):
-//   "Instances": "<source>,..", "States": "PDAF..", "Copies": "<new ID>,,..",
+//   "Instances": "<source>,..", "States": "PDAFR..", "Copies": "<new ID>,,..",
 //   "Errors": { "<source>": "<reason>" }
 // Each job keeps what a step does to one instance, Finish() and its content.
 #pragma once
@@ -97,12 +97,12 @@ namespace Deid
     // [{"ID": .., "Path": .., "Type": ..}] of new resources at "level".
     static Json::Value DescribeResources(const std::set<std::string>& ids, const ResourceLevel& level);
 
-    // Reads back what SaveInstancesLocked() wrote ('A' only if
-    // allowAlreadyStored); HttpError(BadFileFormat) on a bad state.
-    void RestoreInstances(const Json::Value& state, bool allowAlreadyStored);
+    // Reads back what SaveInstancesLocked() wrote, accepting only the state
+    // letters of this job (e.g. "PDAF"); HttpError(BadFileFormat) on a bad state.
+    void RestoreInstances(const Json::Value& state, const std::string& letters);
 
-    // "Level" of a saved state: "Patient", "Study" or "Series".
-    static std::string RestoreLevel(const Json::Value& state);
+    // "Level" of a saved state: "Patient", "Study", "Series" (or "Instance").
+    static std::string RestoreLevel(const Json::Value& state, bool allowInstance = false);
 
     mutable std::mutex mutex_;
     std::vector<Instance> instances_;

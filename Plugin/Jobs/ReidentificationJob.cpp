@@ -224,7 +224,7 @@ namespace Deid
     o.sourceId_ = GetOrthancId(state, "Source");
     o.keyFromConfiguration_ = GetBool(state, "KeyFromConfiguration");
 
-    o.RestoreInstances(state, false /* no 'A' */);
+    o.RestoreInstances(state, "PDF");
     o.newResources_ = GetOrthancIds(state, "NewResources");
     o.finished_ = GetBool(state, "Finished");
 

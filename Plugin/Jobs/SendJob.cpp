@@ -210,6 +210,6 @@ namespace Deid
   std::string SendOperation::Submit(std::shared_ptr<SendOperation> operation, int priority,
                                     bool waitForCompletion)
   {
-    return InstanceBatchJob::Submit(operation, "DeidentificationSend", priority, waitForCompletion);
+    return InstanceBatchJob::Submit(operation, JOB_TYPE, priority, waitForCompletion);
   }
 }
