@@ -335,6 +335,16 @@ def test_unreadable_saved_states_are_dropped(start_orthanc, tmp_path):
         op.update(changes)
         return {"Type": "Deidentification", "DeidentificationPlugin": 1, "JobID": "", "Operation": op}
 
+    count = len(operation["States"])
+
+    def send_operation(**changes):
+        op = {"Version": 1, "Level": "Study", "Source": operation["Source"],
+              "Destination": {"Kind": "Modality", "Name": "TRIAL"}, "Store": False,
+              "Instances": operation["Instances"], "States": "P" * count, "Copies": ",".join([""] * count),
+              "Errors": {}, "Decisions": [], "DecisionOfInstance": ",".join([""] * count)}
+        op.update(changes)
+        return {"Type": "DeidentificationSend", "DeidentificationPlugin": 1, "JobID": "", "Operation": op}
+
     garbage = [
         {"Type": "Deidentification"},
         {"Type": "Deidentification", "DeidentificationPlugin": 99, "JobID": "", "Operation": operation},
@@ -356,6 +366,10 @@ def test_unreadable_saved_states_are_dropped(start_orthanc, tmp_path):
         with_operation(Request={"Profile": 5, "Options": []}),
         {"Type": "Reidentification", "DeidentificationPlugin": 1, "JobID": "",
          "Operation": {"Version": 1, "Level": "Study", "Source": 12, "Instances": {}}},
+        with_operation(States="R" * len(operation["States"])),   # a send's letter
+        send_operation(Destination={"Kind": "Nowhere", "Name": "x"}),
+        send_operation(States="F" * len(operation["States"]), DecisionOfInstance=",".join(["7"] * count)),
+        send_operation(States="A" * len(operation["States"])),   # a de-identification's letter
     ]
     for number, job in enumerate(garbage):
         registry["Jobs"]["00000000-0000-0000-0000-%012d" % number] = variant(job)
@@ -435,3 +449,46 @@ def test_older_saved_states_after_the_deletion(start_orthanc, tmp_path):
         assert failure["Instance"] in failure["Error"]
     assert copies_of_study(server, new_study) == copies   # nothing lost, nothing duplicated
     server.stop()
+
+
+def test_send_job_resumes_after_sigterm(start_orthanc, tmp_path):
+    """A send job (with "Store": the slowed-down copies) interrupted by a
+    graceful stop resumes after the restart and delivers every instance."""
+    from test_send import StoreScp
+    scp = StoreScp("TRIAL_A", str(tmp_path))
+    try:
+        server = start_orthanc(config(tmp_path, {
+            "DicomModalities": {"TRIAL_A": [scp.aet, "127.0.0.1", scp.port]},
+            "Deidentification": {"Rules": {"List": [
+                {"Name": "to-trial", "Destination": {"Kind": "Modality", "Name": "TRIAL_A"}, "Profile": "basic"}],
+                "Uncovered": "Refuse"}}}), name="restart-send")
+        answers = upload(server, make_study())
+        study = answers[0]["ParentStudy"]
+        job_id = server.post_json("/studies/%s/deidentify/send" % study,
+                                  {"Modality": "TRIAL_A", "Store": True})["ID"]
+        wait_for_progress(server, job_id)
+        registry = restart(server)
+        os.remove(os.path.join(str(tmp_path), "SLOW"))
+
+        saved = registry["Jobs"][job_id]
+        assert saved["State"] in ("Pending", "Running"), saved["State"]
+        assert saved["Job"]["Type"] == "DeidentificationSend"
+        operation = saved["Job"]["Operation"]
+        assert 0 < operation["States"].count("P") < COUNT
+        assert operation["Destination"] == {"Kind": "Modality", "Name": "TRIAL_A"}
+        for value in (SECRET_NAME, SECRET_ID, "Secretname"):
+            assert value not in json.dumps(saved)
+
+        job = server.wait_for_job(job_id, timeout=120)
+        assert job["State"] == "Success", json.dumps(job["Content"])
+        content = job["Content"]
+        assert content["InstancesCount"] == COUNT
+        assert content["SentInstancesCount"] == COUNT
+        assert content["Rules"] == ["to-trial"]
+        assert len(set(content["StoredInstances"])) == COUNT
+        datasets = scp.datasets()
+        assert len({ds.SOPInstanceUID for ds in datasets}) == COUNT
+        for ds in datasets:
+            assert str(ds.PatientName) != SECRET_NAME and ds.PatientID != SECRET_ID
+    finally:
+        scp.stop()

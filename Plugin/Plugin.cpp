@@ -14,6 +14,7 @@
 #include "Rest/InstanceRoutes.h"
 #include "Jobs/DeidentificationJob.h"
 #include "Jobs/ReidentificationJob.h"
+#include "Jobs/SendJob.h"
 #include "Orthanc/OrthancJob.h"
 #include "Operations/KeyStoreService.h"
 #include "Rest/MappingRoutes.h"
@@ -96,6 +97,7 @@ extern "C"
       // Jobs saved by Orthanc ("SaveJobs") resume after a restart.
       DeidentificationOperation::RegisterUnserializer();
       ReidentificationOperation::RegisterUnserializer();
+      SendOperation::RegisterUnserializer();
       RegisterOrthancJobsUnserializer();
 
       // Rules per destination (JSON, Lua): sending, automatic rules, ingestion.

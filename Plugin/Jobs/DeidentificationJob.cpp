@@ -10,8 +10,6 @@
 #include "Engine/DeidError.h"
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
 
 namespace Deid
 {
@@ -25,37 +23,8 @@ namespace Deid
     sourceId_(sourceId)
   {
     const ResourceLevel& l = ResourceLevel::FromName(level);
-
-    Json::Value resource;
-    if (!RestGet(resource, l.GetUri(sourceId), true /* tolerate */))
-    {
-      throw HttpError::NotFound("Unknown " + std::string(l.singular) + ": " + sourceId);
-    }
-
-    Json::Value instances;
-    RestGet(instances, l.GetUri(sourceId) + "/instances");
-    if (!instances.isArray())
-    {
-      throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot list the instances of " + sourceId);
-    }
-
-    for (Json::ArrayIndex i = 0; i < instances.size(); i++)
-    {
-      Instance instance;
-      if (instances[i].isString())
-      {
-        instance.sourceId = instances[i].asString();
-      }
-      else if (instances[i].isObject() && instances[i]["ID"].isString())
-      {
-        instance.sourceId = instances[i]["ID"].asString();
-      }
-      else
-      {
-        throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot list the instances of " + sourceId);
-      }
-      instances_.push_back(instance);
-    }
+    AddInstances(ListInstances(l, sourceId));
+    pixelRegions_.resize(instances_.size());
 
     description_ = request_.Describe("job", l.singular, sourceId);
     optionNames_ = request_.GetOptionNames();
@@ -67,73 +36,21 @@ namespace Deid
   }
 
 
-  void DeidentificationOperation::SetJobId(const std::string& jobId)
+  bool DeidentificationOperation::CanRun() const
   {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      jobId_ = jobId;
-      waitForJobId_ = false;
-    }
-    jobIdSet_.notify_all();
+    return restoreError_.empty() && providers_;   // else a restored job that cannot run: Finish() reports it
   }
 
 
-  bool DeidentificationOperation::Step()
+  void DeidentificationOperation::OnReset()
   {
-    // Orthanc calls Step() from one thread; a step de-identifies a batch of
-    // instances in parallel (Deidentification.ThreadsPerJob), with the same
-    // thread-safe providers.
-    std::vector<Instance*> batch;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-
-      // The job may start before OrthancPluginSubmitJob() has returned its ID,
-      // which the copies record (JobMetadata).
-      jobIdSet_.wait_for(lock, std::chrono::seconds(10), [this] { return !waitForJobId_; });
-
-      if (!restoreError_.empty() || !providers_)
-      {
-        return false;   // a restored job that cannot run: Finish() reports it
-      }
-
-      const size_t threads = std::max<size_t>(1, Configuration::Get().GetThreadsPerJob());
-      while (next_ < instances_.size() && batch.size() < threads)
-      {
-        if (instances_[next_].state == State::Pending)
-        {
-          batch.push_back(&instances_[next_]);   // the vector is never resized after construction
-        }
-        next_++;
-      }
-    }
-
-    if (batch.empty())
-    {
-      return false;
-    }
-    else if (batch.size() == 1)
-    {
-      Process(*batch[0]);
-    }
-    else
-    {
-      std::vector<std::thread> workers;
-      for (size_t i = 1; i < batch.size(); i++)
-      {
-        workers.emplace_back([this, &batch, i] { Process(*batch[i]); });
-      }
-      Process(*batch[0]);
-      for (std::thread& worker : workers)
-      {
-        worker.join();
-      }
-    }
-    return true;
+    finishError_.clear();
   }
 
 
-  void DeidentificationOperation::Process(Instance& instance)
+  void DeidentificationOperation::ProcessInstance(size_t index)
   {
+    Instance& instance = instances_[index];
     const std::string label = "instance " + instance.sourceId;
     std::string error;
     std::string newId;
@@ -209,7 +126,7 @@ namespace Deid
       instance.state = State::Done;
       instance.newId = newId;
       instance.alreadyStored = alreadyStored;
-      instance.pixelRegions = pixelRegions;
+      pixelRegions_[index] = pixelRegions;
       instance.error.clear();
 
       const ResourceLevel& l = ResourceLevel::FromName(level_);
@@ -235,13 +152,9 @@ namespace Deid
   void DeidentificationOperation::Finish()
   {
     OperationReport report;
+    if (!MarkFinished())
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (finished_)
-      {
-        return;
-      }
-      finished_ = true;
+      return;
     }
 
     bool failures = HasFailures();
@@ -312,8 +225,9 @@ namespace Deid
       report.operation = description_;
       report.jobId = jobId_;
       report.instancesCount = instances_.size();
-      for (const Instance& i : instances_)
+      for (size_t k = 0; k < instances_.size(); k++)
       {
+        const Instance& i = instances_[k];
         if (i.state == State::Failed)
         {
           report.failedInstancesCount++;
@@ -321,9 +235,9 @@ namespace Deid
         else if (i.state == State::Done)
         {
           report.newInstances.push_back(i.newId);
-          if (!i.pixelRegions.empty())
+          if (!pixelRegions_[k].empty())
           {
-            report.pixelRegions[i.sourceId] = i.pixelRegions;
+            report.pixelRegions[i.sourceId] = pixelRegions_[k];
           }
         }
       }
@@ -336,53 +250,10 @@ namespace Deid
   }
 
 
-  void DeidentificationOperation::Reset()
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (Instance& i : instances_)
-    {
-      if (i.state == State::Failed)
-      {
-        i.state = State::Pending;
-        i.error.clear();
-      }
-    }
-    next_ = 0;
-    finished_ = false;
-    finishError_.clear();
-  }
-
-
-  float DeidentificationOperation::GetProgress() const
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (instances_.empty())
-    {
-      return 1.0f;
-    }
-    size_t done = 0;
-    for (const Instance& i : instances_)
-    {
-      if (i.state != State::Pending)
-      {
-        done++;
-      }
-    }
-    return static_cast<float>(done) / static_cast<float>(instances_.size());
-  }
-
-
   bool DeidentificationOperation::HasFailures() const
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const Instance& i : instances_)
-    {
-      if (i.state == State::Failed)
-      {
-        return true;
-      }
-    }
-    return !finishError_.empty() || !restoreError_.empty();
+    return CountLocked(State::Failed) > 0 || !finishError_.empty() || !restoreError_.empty();
   }
 
 
@@ -400,27 +271,11 @@ namespace Deid
     content["KeepSource"] = request_.keepSource;
     content["InstancesCount"] = static_cast<Json::UInt64>(instances_.size());
 
-    size_t done = 0;
-    size_t alreadyStored = 0;
-    Json::Value failed(Json::arrayValue);
-    for (const Instance& i : instances_)
-    {
-      if (i.state == State::Done)
-      {
-        done++;
-        if (i.alreadyStored)
-        {
-          alreadyStored++;
-        }
-      }
-      else if (i.state == State::Failed)
-      {
-        Json::Value f(Json::objectValue);
-        f["Instance"] = i.sourceId;
-        f["Error"] = i.error;
-        failed.append(f);
-      }
-    }
+    const size_t done = CountLocked(State::Done);
+    const size_t alreadyStored = static_cast<size_t>(std::count_if(
+      instances_.begin(), instances_.end(),
+      [](const Instance& i) { return i.state == State::Done && i.alreadyStored; }));
+    const Json::Value failed = GetFailedInstancesLocked();
     content["DeidentifiedInstancesCount"] = static_cast<Json::UInt64>(done);
     // Copies that Orthanc already held (same identifiers): the stored file is
     // the earlier one (Orthanc's "OverwriteInstances" decides).
@@ -428,16 +283,7 @@ namespace Deid
     content["FailedInstancesCount"] = static_cast<Json::UInt64>(failed.size());
     content["FailedInstances"] = failed;
 
-    Json::Value resources(Json::arrayValue);
-    for (const std::string& id : newResources_)
-    {
-      Json::Value r(Json::objectValue);
-      r["ID"] = id;
-      r["Path"] = l.GetUri(id);
-      r["Type"] = l.singular;
-      resources.append(r);
-    }
-    content["Resources"] = resources;
+    content["Resources"] = DescribeResources(newResources_, l);
     if (newPatients_.size() == 1)
     {
       content["PatientID"] = *newPatients_.begin();
@@ -490,10 +336,6 @@ namespace Deid
                                                 int priority,
                                                 bool waitForCompletion)
   {
-    {
-      std::lock_guard<std::mutex> lock(operation->mutex_);
-      operation->waitForJobId_ = true;
-    }
-    return SubmitOrthancJob(operation, JOB_TYPE, priority, waitForCompletion);
+    return InstanceBatchJob::Submit(operation, JOB_TYPE, priority, waitForCompletion);
   }
 }

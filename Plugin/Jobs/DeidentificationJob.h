@@ -35,20 +35,18 @@
 
 #include "Operations/DeidentificationEvents.h"
 #include "Configuration/DeidentificationRequest.h"
-#include "Orthanc/OrthancJob.h"
+#include "Jobs/InstanceBatchJob.h"
 
 #include <json/value.h>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace Deid
 {
-  class DeidentificationOperation : public IJobOperation
+  class DeidentificationOperation : public InstanceBatchJob
   {
   public:
     // "level" is "Patient", "Study" or "Series". Lists the instances of the
@@ -57,19 +55,12 @@ namespace Deid
                               const std::string& level,
                               const std::string& sourceId);
 
-    // Processes the next pending instance. Returns false when none is left.
-    bool Step() override;
-
     // Deletes the source if requested (only when every instance was stored)
     // and reports the finished operation. Call once, after the last Step().
     void Finish() override;
 
-    // A job started again after a failure: retries the failed instances with
-    // the same providers (hence the same new UIDs).
-    void Reset() override;
-
-    void SetJobId(const std::string& jobId) override;
-    float GetProgress() const override;
+    // Step(), Reset() (a resubmitted job retries the failed instances with
+    // the same providers, hence the same new UIDs): InstanceBatchJob.
     bool HasFailures() const override;
     Json::Value GetContent() const override;   // the job's public content
     Json::Value GetSynchronousAnswer() const;  // the answer of "Synchronous": true
@@ -91,45 +82,24 @@ namespace Deid
     static void RegisterUnserializer();
 
   private:
-    enum class State
-    {
-      Pending,
-      Done,
-      Failed
-    };
-
-    struct Instance
-    {
-      std::string sourceId;
-      State state = State::Pending;
-      std::string newId;
-      std::string error;
-      bool alreadyStored = false;   // Orthanc had the copy already (deterministic keyed providers)
-      std::vector<PixelRectangle> pixelRegions;   // Clean Pixel Data, for the audit trail
-    };
-
     DeidentificationOperation() = default;   // Unserialize()
 
-    mutable std::mutex mutex_;
-    std::condition_variable jobIdSet_;
-    bool waitForJobId_ = false;   // submitted as a job: the first step waits for its ID
     DeidentificationRequest request_;
     OperationDescription description_;
     std::string level_;
     std::string sourceId_;
     std::unique_ptr<OperationProviders> providers_;
-    std::vector<Instance> instances_;
-    size_t next_ = 0;
-    std::string jobId_;
+    std::vector<std::vector<PixelRectangle>> pixelRegions_;   // per instance: Clean Pixel Data, for the audit
     std::set<std::string> newResources_;   // at the operation's level
     std::set<std::string> newPatients_;
-    bool finished_ = false;
     bool sourceDeleted_ = false;
     std::string finishError_;
     Json::Value optionNames_;     // the resolved options, as names (content, saved state)
     std::string restoreError_;    // why a restored job cannot run (configuration changed)
 
-    void Process(Instance& instance);
+    void ProcessInstance(size_t index) override;
+    bool CanRun() const override;
+    void OnReset() override;
     Json::Value SaveRequest() const;
   };
 }

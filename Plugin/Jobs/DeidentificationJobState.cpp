@@ -51,36 +51,7 @@ namespace Deid
     state["Request"] = SaveRequest();
     state["Caller"] = description_.caller;
 
-    // One string per list (SavedJobState.h): the sources, one state letter
-    // per instance (P pending, D done, A done and already stored, F failed),
-    // the copies ("" unless done), and the errors by source.
-    std::vector<std::string> sources, copies;
-    std::string states;
-    Json::Value errors(Json::objectValue);
-    sources.reserve(instances_.size());
-    copies.reserve(instances_.size());
-    for (const Instance& i : instances_)
-    {
-      sources.push_back(i.sourceId);
-      copies.push_back(i.state == State::Done ? i.newId : std::string());
-      switch (i.state)
-      {
-        case State::Pending:
-          states.push_back('P');
-          break;
-        case State::Done:
-          states.push_back(i.alreadyStored ? 'A' : 'D');
-          break;
-        default:
-          states.push_back('F');
-          errors[i.sourceId] = i.error;
-          break;
-      }
-    }
-    state["Instances"] = SavedJobState::JoinIds(sources);
-    state["States"] = states;
-    state["Copies"] = SavedJobState::JoinIds(copies);
-    state["Errors"] = errors;
+    SaveInstancesLocked(state);   // Instances, States (P, D, A, F), Copies, Errors
     state["NewResources"] = SavedJobState::ToArray(newResources_);
     state["NewPatients"] = SavedJobState::ToArray(newPatients_);
     state["Finished"] = finished_;
@@ -101,49 +72,10 @@ namespace Deid
     std::shared_ptr<DeidentificationOperation> operation(new DeidentificationOperation);
     DeidentificationOperation& o = *operation;
 
-    o.level_ = GetString(state, "Level");
-    if (o.level_ != "Patient" && o.level_ != "Study" && o.level_ != "Series")
-    {
-      throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"Level\" of the saved state is invalid");
-    }
+    o.level_ = RestoreLevel(state);
     o.sourceId_ = GetOrthancId(state, "Source");
-
-    const std::vector<std::string> sources = GetIdList(state, "Instances", false);
-    const std::string states = GetString(state, "States");
-    const std::vector<std::string> copies = GetIdList(state, "Copies", true, sources.size());
-    const Json::Value& errors = state.isMember("Errors") ? GetObject(state, "Errors") : Json::Value::nullSingleton();
-    if (states.size() != sources.size())
-    {
-      throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"States\" of the saved state is invalid");
-    }
-    for (size_t k = 0; k < sources.size(); k++)
-    {
-      Instance instance;
-      instance.sourceId = sources[k];
-      switch (states[k])
-      {
-        case 'P':
-          instance.state = State::Pending;
-          break;
-        case 'D':
-        case 'A':
-          if (copies[k].empty())
-          {
-            throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"Copies\" of the saved state is invalid");
-          }
-          instance.state = State::Done;
-          instance.newId = copies[k];
-          instance.alreadyStored = (states[k] == 'A');
-          break;
-        case 'F':
-          instance.state = State::Failed;
-          instance.error = GetString(errors, sources[k].c_str(), "Failed before the restart of Orthanc");
-          break;
-        default:
-          throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"States\" of the saved state is invalid");
-      }
-      o.instances_.push_back(instance);
-    }
+    o.RestoreInstances(state, "PDAF");
+    o.pixelRegions_.resize(o.instances_.size());   // not saved: the audit of a restored job lists none
 
     o.newResources_ = GetOrthancIds(state, "NewResources");
     o.newPatients_ = GetOrthancIds(state, "NewPatients");

@@ -46,17 +46,7 @@ namespace Deid
     level_(&level),
     sourceId_(sourceId)
   {
-    Json::Value instances;
-    if (!RestGet(instances, level.GetUri(sourceId) + "/instances", true) || !instances.isArray())
-    {
-      throw HttpError::NotFound("Unknown " + std::string(level.singular) + ": " + sourceId);
-    }
-    for (Json::ArrayIndex i = 0; i < instances.size(); i++)
-    {
-      Instance instance;
-      instance.sourceId = instances[i].isObject() ? instances[i]["ID"].asString() : instances[i].asString();
-      instances_.push_back(instance);
-    }
+    AddInstances(ListInstances(level, sourceId));
 
     // Check the key on the first instance, so that a wrong key is a 400
     // answer rather than a failed job.
@@ -77,33 +67,13 @@ namespace Deid
   }
 
 
-  void ReidentificationOperation::SetJobId(const std::string& id)
+  void ReidentificationOperation::ProcessInstance(size_t index)
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    jobId_ = id;
-  }
-
-
-  bool ReidentificationOperation::Step()
-  {
-    Instance* instance = nullptr;
+    Instance* instance = &instances_[index];
     std::shared_ptr<const RecipientPrivateKey> key;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (!key_)
-      {
-        return false;   // restored without a key: Finish() reports it
-      }
       key = key_;
-      while (next_ < instances_.size() && instances_[next_].state != State::Pending)
-      {
-        next_++;
-      }
-      if (next_ >= instances_.size())
-      {
-        return false;
-      }
-      instance = &instances_[next_];   // the vector is never resized after construction
     }
 
     const std::string label = "instance " + instance->sourceId;
@@ -150,24 +120,6 @@ namespace Deid
       instance->error = error;
       LogWarning("Re-identification of " + label + " failed: " + error);
     }
-    next_++;
-    return true;
-  }
-
-
-  void ReidentificationOperation::Reset()
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (Instance& i : instances_)
-    {
-      if (i.state == State::Failed)
-      {
-        i.state = State::Pending;
-        i.error.clear();
-      }
-    }
-    next_ = 0;
-    finished_ = false;
   }
 
 
@@ -177,13 +129,12 @@ namespace Deid
     std::vector<std::string> newResources;
     size_t failed = 0;
     std::string jobId;
+    if (!MarkFinished())
+    {
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (finished_)
-      {
-        return;
-      }
-      finished_ = true;
       for (const Instance& i : instances_)
       {
         if (i.state == State::Done)
@@ -205,33 +156,7 @@ namespace Deid
   bool ReidentificationOperation::HasFailures() const
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const Instance& i : instances_)
-    {
-      if (i.state != State::Done)
-      {
-        return true;
-      }
-    }
-    return false;
-  }
-
-
-  float ReidentificationOperation::GetProgress() const
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (instances_.empty())
-    {
-      return 1.0f;
-    }
-    size_t processed = 0;
-    for (const Instance& i : instances_)
-    {
-      if (i.state != State::Pending)
-      {
-        processed++;
-      }
-    }
-    return static_cast<float>(processed) / static_cast<float>(instances_.size());
+    return CountLocked(State::Done) != instances_.size();   // failed, or pending (no key)
   }
 
 
@@ -245,22 +170,14 @@ namespace Deid
     content["Source"] = sourceId_;
     content["InstancesCount"] = static_cast<Json::UInt64>(instances_.size());
 
-    size_t done = 0;
-    Json::Value failed(Json::arrayValue);
+    const size_t done = CountLocked(State::Done);
+    const Json::Value failed = GetFailedInstancesLocked();
     Json::Value instances(Json::arrayValue);
     for (const Instance& i : instances_)
     {
       if (i.state == State::Done)
       {
-        done++;
         instances.append(i.newId);
-      }
-      else if (i.state == State::Failed)
-      {
-        Json::Value f(Json::objectValue);
-        f["Instance"] = i.sourceId;
-        f["Error"] = i.error;
-        failed.append(f);
       }
     }
     content["ReidentifiedInstancesCount"] = static_cast<Json::UInt64>(done);
@@ -268,16 +185,7 @@ namespace Deid
     content["FailedInstances"] = failed;
     content["Instances"] = instances;
 
-    Json::Value resources(Json::arrayValue);
-    for (const std::string& id : newResources_)
-    {
-      Json::Value r(Json::objectValue);
-      r["ID"] = id;
-      r["Path"] = level_->GetUri(id);
-      r["Type"] = level_->singular;
-      resources.append(r);
-    }
-    content["Resources"] = resources;
+    content["Resources"] = DescribeResources(newResources_, *level_);
     if (!keyError_.empty() && done < instances_.size())
     {
       content["Error"] = keyError_;
@@ -296,34 +204,7 @@ namespace Deid
     state["Caller"] = description_.caller;
     state["KeyFromConfiguration"] = keyFromConfiguration_;
 
-    // One string per list (SavedJobState.h): the sources, one state letter
-    // per instance (P pending, D done, F failed), the copies ("" unless
-    // done), and the errors by source.
-    std::vector<std::string> sources, copies;
-    std::string states;
-    Json::Value errors(Json::objectValue);
-    for (const Instance& i : instances_)
-    {
-      sources.push_back(i.sourceId);
-      copies.push_back(i.state == State::Done ? i.newId : std::string());
-      switch (i.state)
-      {
-        case State::Pending:
-          states.push_back('P');
-          break;
-        case State::Done:
-          states.push_back('D');
-          break;
-        default:
-          states.push_back('F');
-          errors[i.sourceId] = i.error;
-          break;
-      }
-    }
-    state["Instances"] = SavedJobState::JoinIds(sources);
-    state["States"] = states;
-    state["Copies"] = SavedJobState::JoinIds(copies);
-    state["Errors"] = errors;
+    SaveInstancesLocked(state);   // Instances, States (P, D, F), Copies, Errors
     state["NewResources"] = SavedJobState::ToArray(newResources_);
     state["Finished"] = finished_;
     return state;
@@ -338,49 +219,12 @@ namespace Deid
     std::shared_ptr<ReidentificationOperation> operation(new ReidentificationOperation);
     ReidentificationOperation& o = *operation;
 
-    const std::string level = GetString(state, "Level");
-    if (level != "Patient" && level != "Study" && level != "Series")
-    {
-      throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"Level\" of the saved state is invalid");
-    }
+    const std::string level = RestoreLevel(state);
     o.level_ = &ResourceLevel::FromName(level);
     o.sourceId_ = GetOrthancId(state, "Source");
     o.keyFromConfiguration_ = GetBool(state, "KeyFromConfiguration");
 
-    const std::vector<std::string> sources = GetIdList(state, "Instances", false);
-    const std::string states = GetString(state, "States");
-    const std::vector<std::string> copies = GetIdList(state, "Copies", true, sources.size());
-    const Json::Value& errors = state.isMember("Errors") ? GetObject(state, "Errors") : Json::Value::nullSingleton();
-    if (states.size() != sources.size())
-    {
-      throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"States\" of the saved state is invalid");
-    }
-    for (size_t k = 0; k < sources.size(); k++)
-    {
-      Instance instance;
-      instance.sourceId = sources[k];
-      switch (states[k])
-      {
-        case 'P':
-          instance.state = State::Pending;
-          break;
-        case 'D':
-          if (copies[k].empty())
-          {
-            throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"Copies\" of the saved state is invalid");
-          }
-          instance.state = State::Done;
-          instance.newId = copies[k];
-          break;
-        case 'F':
-          instance.state = State::Failed;
-          instance.error = GetString(errors, sources[k].c_str(), "Failed before the restart of Orthanc");
-          break;
-        default:
-          throw HttpError(OrthancPluginErrorCode_BadFileFormat, "the field \"States\" of the saved state is invalid");
-      }
-      o.instances_.push_back(instance);
-    }
+    o.RestoreInstances(state, "PDF");
     o.newResources_ = GetOrthancIds(state, "NewResources");
     o.finished_ = GetBool(state, "Finished");
 

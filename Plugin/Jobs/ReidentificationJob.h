@@ -19,22 +19,20 @@
 #pragma once
 
 #include "Operations/ProviderFactory.h"
-#include "Orthanc/OrthancJob.h"
-#include "Orthanc/ResourceLevel.h"
+#include "Jobs/InstanceBatchJob.h"
 
 #include "Engine/Reidentifier.h"
 
 #include <json/value.h>
 
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace Deid
 {
-  class ReidentificationOperation : public IJobOperation
+  class ReidentificationOperation : public InstanceBatchJob
   {
   public:
     static constexpr const char* JOB_TYPE = "Reidentification";
@@ -45,11 +43,7 @@ namespace Deid
     ReidentificationOperation(std::shared_ptr<const RecipientPrivateKey> key, bool keyFromConfiguration,
                               const ResourceLevel& level, const std::string& sourceId, const Json::Value& body);
 
-    bool Step() override;
     void Finish() override;
-    void Reset() override;
-    void SetJobId(const std::string& jobId) override;
-    float GetProgress() const override;
     bool HasFailures() const override;
     Json::Value GetContent() const override;
     Json::Value Serialize() const override;
@@ -65,34 +59,24 @@ namespace Deid
     static void RegisterUnserializer();
 
   private:
-    enum class State
-    {
-      Pending,
-      Done,
-      Failed
-    };
-
-    struct Instance
-    {
-      std::string sourceId;
-      State state = State::Pending;
-      std::string newId;
-      std::string error;
-    };
-
-    mutable std::mutex mutex_;
     std::shared_ptr<const RecipientPrivateKey> key_;   // null: restored without a key
     bool keyFromConfiguration_ = false;
     std::string keyError_;                             // why a restored job cannot run
     OperationDescription description_;
     const ResourceLevel* level_ = nullptr;
     std::string sourceId_;
-    std::vector<Instance> instances_;
-    size_t next_ = 0;
-    std::string jobId_;
     std::set<std::string> newResources_;
-    bool finished_ = false;
 
     ReidentificationOperation() = default;   // Unserialize()
+
+    void ProcessInstance(size_t index) override;
+    size_t GetBatchSize() const override
+    {
+      return 1;   // one instance per step
+    }
+    bool CanRun() const override
+    {
+      return key_ != nullptr;   // else restored without a key: Finish() reports it
+    }
   };
 }

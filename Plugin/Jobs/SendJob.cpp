@@ -10,50 +10,12 @@
 #include "Sending/DestinationSender.h"
 #include "Sending/Senders.h"
 
-#include <algorithm>
-#include <chrono>
 #include <map>
 #include <set>
-#include <thread>
 
 namespace Deid
 {
   using namespace OrthancApi;
-
-  // The Orthanc IDs of the instances of a resource, in Orthanc's order.
-  static std::vector<std::string> ListInstances(const ResourceLevel& level, const std::string& id)
-  {
-    Json::Value resource;
-    if (!RestGet(resource, level.GetUri(id), true /* tolerate */))
-    {
-      throw HttpError::NotFound("Unknown " + std::string(level.singular) + ": " + id);
-    }
-    if (std::string(level.singular) == "Instance")
-    {
-      return { id };
-    }
-
-    Json::Value instances;
-    RestGet(instances, level.GetUri(id) + "/instances");
-    std::vector<std::string> ids;
-    for (const Json::Value& i : instances)
-    {
-      if (i.isString())
-      {
-        ids.push_back(i.asString());
-      }
-      else if (i.isObject() && i["ID"].isString())
-      {
-        ids.push_back(i["ID"].asString());
-      }
-      else
-      {
-        throw HttpError(OrthancPluginErrorCode_InternalError, "Cannot list the instances of " + id);
-      }
-    }
-    return ids;
-  }
-
 
   SendOperation::SendOperation(const Rules::Destination& destination, bool store,
                                const std::string& level, const std::string& sourceId) :
@@ -63,74 +25,22 @@ namespace Deid
     sourceId_(sourceId),
     caller_(CallerContext::GetCurrent())
   {
-    for (const std::string& id : ListInstances(ResourceLevel::FromName(level), sourceId))
-    {
-      Instance instance;
-      instance.sourceId = id;
-      instances_.push_back(instance);
-    }
+    AddInstances(ListInstances(ResourceLevel::FromName(level), sourceId));
+    decisions_.resize(instances_.size());
   }
 
 
-  void SendOperation::SetJobId(const std::string& jobId)
+  void SendOperation::ProcessInstance(size_t index)
   {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      jobId_ = jobId;
-      waitForJobId_ = false;
-    }
-    jobIdSet_.notify_all();
-  }
-
-
-  bool SendOperation::Step()
-  {
-    // As DeidentificationOperation::Step: a batch of ThreadsPerJob instances
-    // in parallel; the senders and providers are thread-safe.
-    std::vector<Instance*> batch;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      jobIdSet_.wait_for(lock, std::chrono::seconds(10), [this] { return !waitForJobId_; });
-
-      const size_t threads = std::max<size_t>(1, Configuration::Get().GetThreadsPerJob());
-      while (next_ < instances_.size() && batch.size() < threads)
-      {
-        if (instances_[next_].state == State::Pending)
-        {
-          batch.push_back(&instances_[next_]);   // the vector is never resized after construction
-        }
-        next_++;
-      }
-    }
-
-    if (batch.empty())
-    {
-      return false;
-    }
-    std::vector<std::thread> workers;
-    for (size_t i = 1; i < batch.size(); i++)
-    {
-      workers.emplace_back([this, &batch, i] { Process(*batch[i]); });
-    }
-    Process(*batch[0]);
-    for (std::thread& worker : workers)
-    {
-      worker.join();
-    }
-    return true;
-  }
-
-
-  void SendOperation::Process(Instance& instance)
-  {
+    Instance& instance = instances_[index];
     Sending::InstanceOutcome outcome = Sending::ProcessInstance(instance.sourceId, destination_, store_);
 
     std::lock_guard<std::mutex> lock(mutex_);
-    instance.decision = outcome.decision;
-    instance.storedId = outcome.storedId;
+    decisions_[index] = outcome.decision;
+    instance.newId = outcome.storedId;
     if (outcome.sent)
     {
-      instance.state = State::Sent;
+      instance.state = State::Done;
       instance.error.clear();
     }
     else
@@ -144,15 +54,10 @@ namespace Deid
 
   void SendOperation::Finish()
   {
+    if (MarkFinished())
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (finished_)
-      {
-        return;
-      }
-      finished_ = true;
+      Report();
     }
-    Report();
   }
 
 
@@ -167,24 +72,25 @@ namespace Deid
       std::lock_guard<std::mutex> lock(mutex_);
       report.jobId = jobId_;
       report.instancesCount = instances_.size();
-      for (const Instance& i : instances_)
+      for (size_t k = 0; k < instances_.size(); k++)
       {
-        if (!i.decision.rule.empty())
+        const Instance& i = instances_[k];
+        if (!decisions_[k].rule.empty())
         {
-          rules.insert(i.decision.rule);
+          rules.insert(decisions_[k].rule);
         }
         switch (i.state)
         {
-          case State::Sent:
+          case State::Done:   // sent
           {
             report.sentInstancesCount++;
-            Rules::RuleDecision profile = i.decision;
+            Rules::RuleDecision profile = decisions_[k];
             profile.rule.clear();
             profile.reason.clear();
             decisions[WriteJson(profile.ToJson(), false)] = profile;
-            if (!i.storedId.empty())
+            if (!i.newId.empty())
             {
-              report.newInstances.push_back(i.storedId);
+              report.newInstances.push_back(i.newId);
             }
             break;
           }
@@ -238,52 +144,10 @@ namespace Deid
   }
 
 
-  void SendOperation::Reset()
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (Instance& i : instances_)
-    {
-      if (i.state == State::Failed)
-      {
-        i.state = State::Pending;
-        i.error.clear();
-      }
-    }
-    next_ = 0;
-    finished_ = false;
-  }
-
-
-  float SendOperation::GetProgress() const
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (instances_.empty())
-    {
-      return 1.0f;
-    }
-    size_t done = 0;
-    for (const Instance& i : instances_)
-    {
-      if (i.state != State::Pending)
-      {
-        done++;
-      }
-    }
-    return static_cast<float>(done) / static_cast<float>(instances_.size());
-  }
-
-
   bool SendOperation::HasFailures() const
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const Instance& i : instances_)
-    {
-      if (i.state == State::Failed || i.state == State::Refused)
-      {
-        return true;
-      }
-    }
-    return false;
+    return CountLocked(State::Failed) > 0 || CountLocked(State::Refused) > 0;
   }
 
 
@@ -301,42 +165,31 @@ namespace Deid
     content["Store"] = store_;
     content["InstancesCount"] = static_cast<Json::UInt64>(instances_.size());
 
-    size_t sent = 0;
     std::set<std::string> rules;
     Json::Value refused(Json::arrayValue);
-    Json::Value failed(Json::arrayValue);
     Json::Value stored(Json::arrayValue);
-    for (const Instance& i : instances_)
+    for (size_t k = 0; k < instances_.size(); k++)
     {
-      if (!i.decision.rule.empty())
+      const Instance& i = instances_[k];
+      if (!decisions_[k].rule.empty())
       {
-        rules.insert(i.decision.rule);
+        rules.insert(decisions_[k].rule);
       }
-      if (!i.storedId.empty())
+      if (!i.newId.empty())
       {
-        stored.append(i.storedId);
+        stored.append(i.newId);
       }
-      if (i.state == State::Sent)
-      {
-        sent++;
-      }
-      else if (i.state == State::Refused)
+      if (i.state == State::Refused)
       {
         Json::Value r(Json::objectValue);
         r["Instance"] = i.sourceId;
-        r["Rule"] = i.decision.rule;
+        r["Rule"] = decisions_[k].rule;
         r["Reason"] = i.error;
         refused.append(r);
       }
-      else if (i.state == State::Failed)
-      {
-        Json::Value f(Json::objectValue);
-        f["Instance"] = i.sourceId;
-        f["Error"] = i.error;
-        failed.append(f);
-      }
     }
-    content["SentInstancesCount"] = static_cast<Json::UInt64>(sent);
+    const Json::Value failed = GetFailedInstancesLocked();
+    content["SentInstancesCount"] = static_cast<Json::UInt64>(CountLocked(State::Done));
     content["RefusedInstancesCount"] = static_cast<Json::UInt64>(refused.size());
     content["FailedInstancesCount"] = static_cast<Json::UInt64>(failed.size());
     content["RefusedInstances"] = refused;
@@ -357,10 +210,6 @@ namespace Deid
   std::string SendOperation::Submit(std::shared_ptr<SendOperation> operation, int priority,
                                     bool waitForCompletion)
   {
-    {
-      std::lock_guard<std::mutex> lock(operation->mutex_);
-      operation->waitForJobId_ = true;
-    }
-    return SubmitOrthancJob(operation, "DeidentificationSend", priority, waitForCompletion);
+    return InstanceBatchJob::Submit(operation, JOB_TYPE, priority, waitForCompletion);
   }
 }
