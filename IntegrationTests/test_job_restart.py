@@ -27,7 +27,8 @@ SECRET_NAME = "Restart^Secretname"
 SECRET_ID = "RESTART-PID-271828"
 COUNT = 60
 # Orthanc saves its jobs about 1-2 s after SIGTERM (once its HTTP server has
-# stopped), and a step takes a few ms: an Orthanc Lua filter slows down the
+# stopped; up to 5 s on a loaded machine), and a step takes a few ms: an
+# Orthanc Lua filter slows down the
 # storing of the de-identified copies (not the uploads) so that the job still
 # runs then (only while the file SLOW exists).
 SLOW_STORE_LUA = """
@@ -36,7 +37,7 @@ function ReceivedInstanceFilter(dicom, origin, info)
     local flag = io.open('%s', 'r')
     if flag then
       flag:close()
-      os.execute('sleep 0.08')
+      os.execute('sleep 0.2')
     end
   end
   return true
