@@ -1,6 +1,7 @@
 // A guard against element lengths larger than the input: see DeclaredLengths.h.
 #include "DeclaredLengths.h"
 #include "DeidError.h"
+#include "NestingDepth.h"
 
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -51,7 +52,9 @@ namespace Deid
     // A memory stream that DCMTK may skip values in (like a file stream).
     // Once a compression filter (deflate) is installed, offsets no longer
     // match the input bytes: no factory then, as for DCMTK's file streams.
-    class SkippableMemoryStream : public DcmInputBufferStream
+    // Depth-guarded as ParseDicom's stream: DCMTK's reader recurses per
+    // nested sequence, and this pass runs before the depth is known.
+    class SkippableMemoryStream : public DepthGuardedInputStream
     {
     private:
       const char* buffer_;
@@ -60,17 +63,16 @@ namespace Deid
 
     public:
       SkippableMemoryStream(const void* buffer, size_t size) :
+        DepthGuardedInputStream(buffer, size),
         buffer_(static_cast<const char*>(buffer)),
         size_(static_cast<offile_off_t>(size))
       {
-        setBuffer(buffer, size_);
-        setEos();
       }
 
       OFCondition installCompressionFilter(E_StreamCompression filterType) override
       {
         compressed_ = true;
-        return DcmInputBufferStream::installCompressionFilter(filterType);
+        return DepthGuardedInputStream::installCompressionFilter(filterType);
       }
 
       DcmInputStreamFactory* newFactory() const override
@@ -92,6 +94,7 @@ namespace Deid
     }
 
     OFCondition status;
+    bool tooDeep = false;
     try
     {
       SkippableMemoryStream stream(buffer, size);
@@ -109,6 +112,7 @@ namespace Deid
         status = dataset.read(stream, dataSetSyntax, EGL_noChange, DCM_MaxReadLength);
         dataset.transferEnd();
       }
+      tooDeep = stream.Exhausted();
     }
     catch (std::bad_alloc&)
     {
@@ -117,6 +121,11 @@ namespace Deid
     catch (std::exception&)
     {
       return;   // ParseDicom reports it
+    }
+
+    if (tooDeep)
+    {
+      return;   // nested too deep for this pass: the guarded parse refuses it
     }
 
     // The whole input is there (end of stream set): DCMTK asking for more
