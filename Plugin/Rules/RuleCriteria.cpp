@@ -1,5 +1,7 @@
 #include "Rules/RuleCriteria.h"
 
+#include "Engine/PixelRegions.h"
+
 #include "Rules/DicomTagNames.h"
 #include "Rules/RuleError.h"
 
@@ -64,36 +66,7 @@ namespace Deid
 
     bool PatternList::Matches(const std::string& pattern, const std::string& value)
     {
-      // Greedy matching that backtracks only to the last "*": O(n * m).
-      size_t p = 0, v = 0;
-      size_t star = std::string::npos, mark = 0;
-      while (v < value.size())
-      {
-        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == value[v]))
-        {
-          p++;
-          v++;
-        }
-        else if (p < pattern.size() && pattern[p] == '*')
-        {
-          star = p++;
-          mark = v;
-        }
-        else if (star != std::string::npos)
-        {
-          p = star + 1;
-          v = ++mark;
-        }
-        else
-        {
-          return false;
-        }
-      }
-      while (p < pattern.size() && pattern[p] == '*')
-      {
-        p++;
-      }
-      return p == pattern.size();
+      return MatchesWildcard(pattern, value);   // the engine's glob, shared with the pixel regions
     }
 
 
