@@ -57,6 +57,9 @@ namespace Deid
       cleaning.tag = info.key;
       cleaning.vr = DcmVR(info.vr).getVRName();
       cleaning.chosenBy = *option;
+      cleaning.identifying = &identifying_;
+      std::vector<std::string> categories;
+      cleaning.removedCategories = &categories;
 
       if (info.isSequence)
       {
@@ -87,7 +90,19 @@ namespace Deid
             {
               throw DeidError(ErrorCode::Internal, "Cannot set the cleaned value of " + FormatTag(info.key));
             }
+            if (!categories.empty())
+            {
+              // The preview says what was removed, by category only (E.3.3).
+              std::string reason = "C removed:";
+              for (size_t i = 0; i < categories.size(); i++)
+              {
+                reason += (i == 0 ? " " : ", ") + categories[i];
+              }
+              reasonFor_ = &info;
+              reason_ = reason;
+            }
             Record(info, "C", option, value);
+            reasonFor_ = nullptr;
           }
           return;
         }

@@ -18,6 +18,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace Deid
 {
@@ -62,6 +64,7 @@ namespace Deid
     std::string tagPath_;                      // typePath of the sequence being walked
     const ElementInfo* reasonFor_ = nullptr;   // the element whose change has reason_
     std::string reason_;
+    std::vector<IdentifyingValue> identifying_;   // for the text cleaner: never log
 
   public:
     DeidentificationWalker(const Profile& profile,
@@ -70,6 +73,12 @@ namespace Deid
                            DeidentificationResult& result,
                            const PatientKey& patient,
                            const IodAttributeTypes* iod);
+
+    // The instance's own identifying values, read before the walk (C, E.3.3).
+    void SetIdentifyingValues(std::vector<IdentifyingValue> values)
+    {
+      identifying_ = std::move(values);
+    }
 
     size_t GetModifications() const
     {

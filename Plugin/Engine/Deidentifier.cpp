@@ -85,6 +85,7 @@
 #include "DeidError.h"
 #include "DeidentificationMarkers.h"
 #include "DeidentificationWalker.h"
+#include "IdentifyingValues.h"
 #include "ElementValues.h"
 #include "PixelCleaner.h"
 
@@ -232,6 +233,12 @@ namespace Deid
       CleanPixelData(profile_, *dataset, *meta, context, settings, result);
 
       DeidentificationWalker walker(profile_, context, settings, result, patient, iod);
+      const OptionSet& options = profile_.GetOptions();
+      if (options.Has(Option::CleanDescriptors) || options.Has(Option::CleanStructuredContent) ||
+          options.Has(Option::CleanGraphics))
+      {
+        walker.SetIdentifyingValues(CollectIdentifyingValues(*dataset));   // before any change
+      }
       walker.ProcessItem(*dataset, "", true);
 
       ReplaceFileMetaInformation(profile_, meta, dataset, originalMediaSopInstance, context, settings, result);

@@ -61,11 +61,26 @@ namespace Deid
     virtual int32_t GetOffsetDays(const PatientKey& patient) = 0;
   };
 
+  // One identifying value of the instance being de-identified (PS3.15 E.3.3:
+  // a cleaned text must not repeat the instance's own identifying values).
+  // Holds an original value: never log it.
+  struct IdentifyingValue
+  {
+    DcmTagKey tag;
+    std::string vr;          // "PN", "LO", "DA", ...
+    std::string value;       // as stored (a PN keeps its ^ and = separators)
+  };
+
   struct CleaningContext
   {
     DcmTagKey tag;
     std::string vr;          // dictionary VR ("LO", "SQ", ...), even when encoded as UN
     Option chosenBy;         // CleanDescriptors, CleanStructuredContent, CleanGraphics, ...
+    // The instance's own identifying values (IdentifyingValues.h); nullptr if unknown.
+    const std::vector<IdentifyingValue>* identifying = nullptr;
+    // The cleaner adds the CATEGORY of what it removed ("person name", "date",
+    // "unknown word", ...), never the removed text; may be nullptr.
+    std::vector<std::string>* removedCategories = nullptr;
   };
 
   // Action C for descriptors, structured content and graphics (E.3.3-E.3.5).
