@@ -11,7 +11,7 @@ PACKAGES=(
   postgresql
   dicom3tools libgdcm-tools
   python3 python3-pydicom python3-pytest python3-requests
-  python3-numpy python3-pil fonts-dejavu-core
+  python3-numpy python3-pil fonts-dejavu-core libfreetype-dev
   libtesseract-dev tesseract-ocr tesseract-ocr-eng
   wamerican pixelmed-apps
   curl procps

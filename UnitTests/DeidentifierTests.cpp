@@ -601,17 +601,18 @@ TEST(Deidentifier, OptionCleanGraphicsAndMasks)
   }
 
   {
-    Providers p;   // Clean Graphics with a cleaner: the text is cleaned, binary cannot be: removed
+    Providers p;   // Clean Graphics with a cleaner: the text is cleaned (GraphicsCleaningTests.cpp)
     AcceptingCleaner cleaner;
     p.context.textCleaner = &cleaner;
     auto file = build();
     DcmDataset& ds = *file->getDataset();
     Deidentify(OptionSet{ Option::CleanGraphics }, *file, p);
     EXPECT_EQ("CLEANED", GetString(ds, DcmTagKey(0x6004, 0x4000)));
-    EXPECT_FALSE(Has(ds, DcmTagKey(0x6002, 0x4000)));   // Overlay Data cannot be cleaned: group removed
+    EXPECT_FALSE(Has(ds, DcmTagKey(0x6002, 0x4000)));   // an overlay that cannot be read: group removed
     EXPECT_FALSE(Has(ds, DcmTagKey(0x6002, 0x0010)));
     EXPECT_FALSE(Has(ds, DcmTagKey(0x6002, 0x3000)));
-    EXPECT_FALSE(Has(ds, DcmTagKey(0x5004, 0x3000)));
+    EXPECT_TRUE(Has(ds, DcmTagKey(0x5004, 0x3000)));    // numeric Curve Data kept
+    EXPECT_TRUE(Has(ds, DcmTagKey(0x5004, 0x0005)));
     ASSERT_FALSE(cleaner.textOptions.empty());
     EXPECT_EQ(Option::CleanGraphics, cleaner.textOptions[0]);
   }

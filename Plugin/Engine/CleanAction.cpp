@@ -51,6 +51,11 @@ namespace Deid
       }
     }
 
+    if (option && *option == Option::CleanGraphics && CleanGraphics(parent, element, info, rule, mode))
+    {
+      return;   // E.3.5: annotations, overlays and curves (GraphicsCleaning.cpp)
+    }
+
     if (context_.textCleaner != nullptr && option)
     {
       CleaningContext cleaning;

@@ -90,7 +90,8 @@ namespace Deid
     }
 
     std::set<uint32_t> keptPrivateBlocks;
-    const std::set<Uint16> removedOverlays = (mode == DummyMode::Off) ? FindRemovedOverlays(item) : std::set<Uint16>();
+    const std::map<Uint16, std::string> removedOverlays =
+      (mode == DummyMode::Off) ? FindRemovedOverlays(item) : std::map<Uint16, std::string>();
 
     for (const auto& [key, element] : tags)
     {
@@ -243,17 +244,18 @@ namespace Deid
 
   void DeidentificationWalker::ProcessElement(DcmItem& parent, DcmElement* element, const std::string& itemPath,
                                               std::set<uint32_t>& keptPrivateBlocks,
-                                              const std::set<Uint16>& removedOverlays, DummyMode mode)
+                                              const std::map<Uint16, std::string>& removedOverlays, DummyMode mode)
   {
     const DcmTagKey key = element->getTag();
 
-    if (removedOverlays.count(key.getGroup()) != 0)
+    const auto removedOverlay = removedOverlays.find(key.getGroup());
+    if (removedOverlay != removedOverlays.end())
     {
       // The whole Overlay Plane module goes with its Overlay Data (Type 1):
       // see FindRemovedOverlays (TypeResolution.cpp).
       ElementInfo info = Describe(*element, itemPath, "");
       reasonFor_ = &info;
-      reason_ = "Overlay Plane module removed with Overlay Data (Type 1)";
+      reason_ = removedOverlay->second;
       Remove(parent, element, info, std::nullopt);
       reasonFor_ = nullptr;
       return;
@@ -359,6 +361,11 @@ namespace Deid
       info.isSequence = true;
       info.encodedUN = false;
       info.isEmpty = static_cast<DcmSequenceOfItems*>(element)->card() == 0;
+    }
+
+    if (CleanOverlayLabel(parent, element, info, mode))
+    {
+      return;   // Clean Graphics: Overlay Description / Label (GraphicsCleaning.cpp)
     }
 
     ResolvedAction resolved = profile_.Resolve(key);

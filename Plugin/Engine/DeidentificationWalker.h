@@ -7,6 +7,7 @@
 //   CleanAction.cpp       C: safe private attributes, shifted dates, text cleaner
 //   UnConversion.cpp      elements encoded as UN
 //   TypeResolution.cpp    the action chosen by the attribute's PS3.3 Type in the IOD
+//   GraphicsCleaning.cpp  Clean Graphics (E.3.5): annotations, overlays, curves
 // Deidentifier.cpp explains the choices.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -102,8 +104,8 @@ namespace Deid
     void ProcessSequenceItems(DcmSequenceOfItems& sequence, const ElementInfo& info,
                               DummyMode mode = DummyMode::Off);
     void ProcessElement(DcmItem& parent, DcmElement* element, const std::string& itemPath,
-                        std::set<uint32_t>& keptPrivateBlocks, const std::set<Uint16>& removedOverlays,
-                        DummyMode mode);
+                        std::set<uint32_t>& keptPrivateBlocks,
+                        const std::map<Uint16, std::string>& removedOverlays, DummyMode mode);
     void Keep(DcmItem& parent, DcmElement* element, const ElementInfo& info);
     void Remove(DcmItem& parent, DcmElement* element, const ElementInfo& info, std::optional<Option> option);
     DcmElement* CreateElement(DcmItem& parent, const ElementInfo& info, DcmEVR vr);
@@ -131,8 +133,23 @@ namespace Deid
 
     // TypeResolution.cpp
     ActionCode ResolveByType(ActionCode action, const ElementInfo& info);
-    std::set<Uint16> FindRemovedOverlays(DcmItem& item) const;
+    std::map<Uint16, std::string> FindRemovedOverlays(DcmItem& item);   // group -> reason
     void FillDummyItem(DcmItem& item, const std::string& path, int depth);
+
+    // GraphicsCleaning.cpp
+    bool CleanGraphics(DcmItem& parent, DcmElement* element, const ElementInfo& info,
+                       const AttributeRule* rule, DummyMode mode);
+    bool CleanOverlayLabel(DcmItem& parent, DcmElement* element, const ElementInfo& info, DummyMode mode);
+    std::string InspectOverlay(DcmItem& item, Uint16 group);
+    bool IsMandatoryOverlay(const DcmTagKey& key) const;
+    void CleanGraphicAnnotations(DcmItem& parent, DcmElement* element, const ElementInfo& info,
+                                 const AttributeRule* rule);
+    void CleanAnnotationLabels(DcmItem& item, const std::string& itemPath, int depth);
+    bool CleanGraphicsText(const ElementInfo& info, std::string& value, std::vector<std::string>& categories);
+    void CleanTextOrBasic(DcmItem& parent, const ElementInfo& info, const AttributeRule* rule);
+    void ApplyBasicAction(DcmItem& parent, const ElementInfo& info, const AttributeRule* rule);
+    void RecordCleaned(DcmItem& parent, const ElementInfo& info, const std::string& value,
+                       const std::vector<std::string>& categories);
 
     // UnConversion.cpp
     DcmSequenceOfItems* ReparseAsSequence(DcmItem& item, DcmElement*& element, const ElementInfo& info);

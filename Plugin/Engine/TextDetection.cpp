@@ -292,4 +292,42 @@ namespace Deid
 #endif
     return regions;
   }
+
+  std::vector<std::string> RecognizeWords(const std::vector<uint8_t>& gray, uint32_t width, uint32_t height,
+                                          const std::string& language)
+  {
+    if (width == 0 || height == 0 || gray.size() != static_cast<size_t>(width) * height)
+    {
+      throw DeidError(ErrorCode::Internal, "Text detection: bad image size");
+    }
+    std::vector<std::string> words;
+#ifdef DEID_HAVE_TESSERACT
+    tesseract::TessBaseAPI& api = GetEngine(language);
+    api.SetImage(gray.data(), static_cast<int>(width), static_cast<int>(height), 1, static_cast<int>(width));
+    api.SetSourceResolution(300);
+    if (api.Recognize(nullptr) != 0)
+    {
+      api.Clear();
+      throw DeidError(ErrorCode::Internal, "Text detection failed");
+    }
+    std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
+    if (it)
+    {
+      do
+      {
+        std::unique_ptr<char[]> word(it->GetUTF8Text(tesseract::RIL_WORD));
+        const std::string text = word ? Normalize(word.get()) : std::string();
+        if (!text.empty())
+        {
+          words.push_back(text);
+        }
+      } while (it->Next(tesseract::RIL_WORD));
+    }
+    api.Clear();
+#else
+    (void) language;
+    throw DeidError(ErrorCode::NotImplemented, "Text detection: this build has no Tesseract");
+#endif
+    return words;
+  }
 }

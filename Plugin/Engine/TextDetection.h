@@ -38,6 +38,14 @@ namespace Deid
   std::vector<PixelRectangle> DetectTextRegions(DcmDataset& dataset, const OcrSettings& settings,
                                                 const std::vector<std::string>& identifyingTokens);
 
+  // The words Tesseract reads on an 8-bit grayscale image (width * height
+  // bytes, row by row), upper-case alphanumeric (words without a letter or
+  // digit dropped): Clean Graphics (E.3.5) asks whether an overlay holds text.
+  // In memory only, never logged. Throws DeidError(NotImplemented) without
+  // Tesseract or its language data, DeidError(Internal) if recognition fails.
+  std::vector<std::string> RecognizeWords(const std::vector<uint8_t>& gray, uint32_t width, uint32_t height,
+                                          const std::string& language = "eng");
+
   // Upper-case alphanumeric tokens (length >= 2) of the instance's own
   // identifying values: names, IDs, birth date (several spellings), accession
   // number, institution. Never logged.

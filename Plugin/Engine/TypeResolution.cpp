@@ -127,9 +127,9 @@ namespace Deid
     return resolved;
   }
 
-  std::set<Uint16> DeidentificationWalker::FindRemovedOverlays(DcmItem& item) const
+  std::map<Uint16, std::string> DeidentificationWalker::FindRemovedOverlays(DcmItem& item)
   {
-    std::set<Uint16> groups;
+    std::map<Uint16, std::string> groups;
     for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o))   // one pass
     {
       const DcmTagKey key = o->getTag();
@@ -140,10 +140,19 @@ namespace Deid
         // Overlay Data is Type 1 in the Overlay Plane module: when the profile
         // removes it (X, or C that no cleaner handles: the Basic Profile's X),
         // the module goes whole rather than being left without it.
-        const ActionCode action = profile_.Resolve(DcmTagKey(0x6000, 0x3000)).action;
-        if (action == ActionCode::X || action == ActionCode::C)
+        // Clean Graphics keeps an overlay without text (GraphicsCleaning.cpp).
+        const ResolvedAction resolved = profile_.Resolve(DcmTagKey(0x6000, 0x3000));
+        if (resolved.action == ActionCode::C && resolved.chosenBy == Option::CleanGraphics)
         {
-          groups.insert(key.getGroup());
+          const std::string why = InspectOverlay(item, key.getGroup());
+          if (!why.empty())
+          {
+            groups[key.getGroup()] = "Clean Graphics: " + why + "; Overlay Plane module removed";
+          }
+        }
+        else if (resolved.action == ActionCode::X || resolved.action == ActionCode::C)
+        {
+          groups[key.getGroup()] = "Overlay Plane module removed with Overlay Data (Type 1)";
         }
       }
     }
