@@ -65,8 +65,10 @@ def image_with_overlays_and_curve():
     rows, columns = int(ds.Rows), int(ds.Columns)
     text = text_bits(rows, columns, "DOE JOHN")
     shape = shape_bits(rows, columns)
-    add_overlay(ds, 0x6000, text, "John Doe overlay")
-    add_overlay(ds, 0x6002, shape, "John Doe outline")
+    # The shape in 6000: dciodvfy checks the Overlay Plane module in group 6000
+    # only, and would report a lone 6002 group as a missing 6000 one.
+    add_overlay(ds, 0x6000, shape, "John Doe outline")
+    add_overlay(ds, 0x6002, text, "John Doe overlay")
     ds.add_new((0x5000, 0x0005), "US", 2)                    # Curve Dimensions
     ds.add_new((0x5000, 0x0010), "US", 3)                    # Number of Points
     ds.add_new((0x5000, 0x0020), "CS", "POLY")               # Type of Data
@@ -191,11 +193,11 @@ def test_text_overlay_removed_whole_shape_overlay_and_curve_kept(orthanc, tmp_pa
     for part in NAME_PARTS:
         assert part not in output, part
     out = pydicom.dcmread(io.BytesIO(output))
-    assert not [e for e in out if e.tag.group == 0x6000], "the text overlay's module must go whole"
-    if not any(e.tag.group == 0x6002 for e in out):
+    assert not [e for e in out if e.tag.group == 0x6002], "the text overlay's module must go whole"
+    if not any(e.tag.group == 0x6000 for e in out):
         pytest.fail("the shape overlay was removed (is tesseract-ocr-eng installed?)")
-    assert out[0x6002, 0x3000].value == shape
-    assert out[0x6002, 0x0010].value == ds.Rows and out[0x6002, 0x0040].value == "G"
+    assert out[0x6000, 0x3000].value == shape
+    assert out[0x6000, 0x0010].value == ds.Rows and out[0x6000, 0x0040].value == "G"
     assert out[0x5000, 0x3000].value == ds[0x5000, 0x3000].value   # numeric Curve Data kept
     assert out[0x5000, 0x0020].value == "POLY"
     assert_no_new_dciodvfy_errors(tmp_path, data, output)
