@@ -129,7 +129,7 @@ namespace Deid
       return "bad Number of Frames in Overlay";
     }
     const uint32_t pixels = static_cast<uint32_t>(rows) * columns;
-    if (pixels > MAXIMUM_OVERLAY_PIXELS)
+    if (pixels > MAXIMUM_OVERLAY_PIXELS || static_cast<uint64_t>(pixels) * frames > 16 * uint64_t(MAXIMUM_OVERLAY_PIXELS))
     {
       return "overlay too large for text detection";
     }
