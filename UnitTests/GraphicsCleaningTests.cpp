@@ -517,3 +517,88 @@ TEST(CleanGraphics, CurveTextCleanedDataKept)
     EXPECT_FALSE(HasGroup(*file->getDataset(), 0x5000));
   }
 }
+
+TEST(CleanGraphics, MandatoryOverlayPlaneKeptValid)
+{
+#ifndef DEID_TEST_HAVE_FREETYPE
+  GTEST_SKIP() << "built without FreeType (libfreetype-dev): cannot draw text";
+#else
+  // Standalone Overlay IOD (retired): the Overlay Plane module is mandatory, so
+  // an overlay with text keeps its module and its data become zeros (Type 1).
+  Providers p;
+  auto file = MakeFile("1.2.840.10008.5.1.4.1.1.8");
+  DcmDataset& ds = *file->getDataset();
+  AddOverlay(ds, 0x6000, DrawText("DOE JOHN"), false);
+  CleanGraphicsRun(*file, p);
+  const std::vector<Uint8> data = OverlayBytes(ds, 0x6000);
+  ASSERT_FALSE(data.empty());
+  EXPECT_TRUE(std::all_of(data.begin(), data.end(), [](Uint8 b) { return b == 0; }));
+  EXPECT_TRUE(Has(ds, DcmTagKey(0x6000, 0x0010)));
+  EXPECT_FALSE(Contains(WriteDicom(*file), "John"));
+#endif
+}
+
+TEST(CleanGraphics, MultiFrameShapeOverlayReadOnceAndKept)
+{
+  Providers p;
+  auto file = MakeFile();
+  DcmDataset& ds = *file->getDataset();
+  std::vector<bool> frames;
+  for (int f = 0; f < 3; f++)
+  {
+    const std::vector<bool> shape = DrawShape();
+    frames.insert(frames.end(), shape.begin(), shape.end());
+  }
+  AddOverlay(ds, 0x6000, frames, true);
+  ds.putAndInsertString(DcmTagKey(0x6000, 0x0015), "3");   // Number of Frames in Overlay
+  const std::vector<Uint8> before = OverlayBytes(ds, 0x6000);
+  CleanGraphicsRun(*file, p);
+  if (IsOcrAvailable())
+  {
+    EXPECT_EQ(before, OverlayBytes(ds, 0x6000));
+  }
+  else
+  {
+    EXPECT_FALSE(HasGroup(ds, 0x6000));
+  }
+  ds.putAndInsertString(DcmTagKey(0x6000, 0x0015), "4");   // more frames than the data holds
+  Providers q;
+  CleanGraphicsRun(*file, q);
+  EXPECT_FALSE(HasGroup(ds, 0x6000));
+}
+
+TEST(CleanGraphics, TickLabelsAndTrackingIdsCleaned)
+{
+  auto build = []()
+  {
+    auto file = MakePresentationState();
+    DcmItem* annotation = GetItem(*file->getDataset(), DCM_GraphicAnnotationSequence);
+    DcmItem& ruler = AddItem(*annotation, DcmTagKey(0x0070, 0x0209));   // Compound Graphic Sequence
+    ruler.putAndInsertString(DcmTagKey(0x0070, 0x0294), "RULER");
+    DcmItem& tick = AddItem(ruler, DcmTagKey(0x0070, 0x0287));          // Major Ticks Sequence
+    tick.putAndInsertString(DcmTagKey(0x0070, 0x0289), "John 1 cm");     // Tick Label
+    DcmItem* graphic = GetItem(*annotation, DCM_GraphicObjectSequence);
+    graphic->putAndInsertString(DcmTagKey(0x0062, 0x0020), "Doe lesion 1");   // Tracking ID
+    return file;
+  };
+
+  Providers p;
+  auto file = build();
+  CleanGraphicsRun(*file, p);
+  DcmItem* annotation = GetItem(*file->getDataset(), DCM_GraphicAnnotationSequence);
+  ASSERT_NE(nullptr, annotation);
+  DcmItem* tick = GetItem(*GetItem(*annotation, DcmTagKey(0x0070, 0x0209)), DcmTagKey(0x0070, 0x0287));
+  ASSERT_NE(nullptr, tick);
+  EXPECT_EQ("ANONYMOUS", GetString(*tick, DcmTagKey(0x0070, 0x0289)));   // cannot be cleaned: a dummy (Type 1)
+  EXPECT_EQ("ANONYMOUS", GetString(*GetItem(*annotation, DCM_GraphicObjectSequence), DcmTagKey(0x0062, 0x0020)));
+
+  Providers q;
+  IdentifyingWordsCleaner cleaner;
+  auto cleaned = build();
+  CleanGraphicsRun(*cleaned, q, &cleaner);
+  annotation = GetItem(*cleaned->getDataset(), DCM_GraphicAnnotationSequence);
+  tick = GetItem(*GetItem(*annotation, DcmTagKey(0x0070, 0x0209)), DcmTagKey(0x0070, 0x0287));
+  EXPECT_EQ("1 cm", GetString(*tick, DcmTagKey(0x0070, 0x0289)));
+  EXPECT_EQ("lesion 1", GetString(*GetItem(*annotation, DCM_GraphicObjectSequence), DcmTagKey(0x0062, 0x0020)));
+  EXPECT_FALSE(Contains(WriteDicom(*cleaned), "John"));
+}
