@@ -202,6 +202,13 @@ def test_text_overlay_removed_whole_shape_overlay_and_curve_kept(orthanc, tmp_pa
     assert out[0x5000, 0x0020].value == "POLY"
     assert_no_new_dciodvfy_errors(tmp_path, data, output)
 
+    # The preview says why the overlay went (never what it read).
+    instance = orthanc.upload(data)["ID"]
+    preview = orthanc.post_json("/instances/%s/deidentify/preview" % instance, {"Options": ["CleanGraphics"]})
+    reasons = {c["Tag"]: c.get("Reason", "") for c in preview}
+    assert reasons["(6002,3000)"] == "Clean Graphics: text found in the overlay; Overlay Plane module removed"
+    assert "(6000,3000)" not in reasons
+
     # The Basic Profile removes both overlays and the curve.
     basic = pydicom.dcmread(io.BytesIO(orthanc.post(
         "/instances/%s/deidentify" % orthanc.upload(data)["ID"], {}).content))
