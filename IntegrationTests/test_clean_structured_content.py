@@ -269,6 +269,54 @@ def test_nothing_identifying_survives_in_the_crafted_sr(outputs):
         assert_nothing_identifying(output, identifiers)
 
 
+CODE_KEYWORDS = {"CodeValue", "CodingSchemeDesignator", "CodingSchemeVersion", "CodeMeaning"}
+
+
+def instance_identifying_values(ds):
+    """Names (each component), dates, IDs and instance UIDs of an input, at any depth."""
+    values = set()
+
+    def visit(dataset):
+        for elem in dataset:
+            if elem.VR == "SQ":
+                for item in elem.value:
+                    visit(item)
+            elif not elem.value:
+                continue
+            elif elem.VR == "PN":
+                values.update(p.strip() for p in re.split(r"[\^=]", str(elem.value)) if len(p.strip()) >= 3)
+            elif elem.VR in ("DA", "DT") or elem.keyword in (
+                    "PatientID", "AccessionNumber", "UID", "SOPInstanceUID", "StudyInstanceUID",
+                    "SeriesInstanceUID", "ReferencedSOPInstanceUID"):
+                values.add(str(elem.value))
+
+    visit(ds)
+    # ("0" is no identity; an input already named "Anonymous" meets the dummy)
+    return {v for v in values if len(v) >= 5 and v.lower() not in ("anonymous", "removed")}
+
+
+def test_no_identifying_value_of_any_input_survives(outputs):
+    """Every element at any depth but coded concepts (kept by design: a coding
+    scheme may be called "TEST" in a file whose patient is "Test")."""
+    for name in ("crafted", "reportsi.dcm", "test-SR.dcm", "waveform_ecg.dcm"):
+        source, output = outputs[("clean", name)]
+        strings = []
+
+        def visit(dataset):
+            for elem in dataset:
+                if elem.VR == "SQ":
+                    for item in elem.value:
+                        visit(item)
+                elif elem.keyword not in CODE_KEYWORDS and elem.value is not None:
+                    strings.append(str(elem.value).lower())
+
+        visit(read(output))
+        values = instance_identifying_values(read(source))
+        assert values, name
+        for value in values:
+            assert not [s for s in strings if value.lower() in s], (name, value)
+
+
 def test_tree_shape_codes_and_numbers_stay(outputs):
     for key, (source, output) in outputs.items():
         src, out = read(source), read(output)
@@ -377,3 +425,26 @@ def test_validators_show_no_new_errors(outputs):
         errors = sr_validator_errors([p for _, before, after in sr_pairs for p in (before, after)])
         for name, before, after in sr_pairs:
             assert errors[after] <= errors[before], (name, errors[after] - errors[before])
+
+
+def test_preview_shows_each_cleaned_value_by_category(orthanc):
+    """The preview of a stored SR lists the values of the tree with their
+    action and, for text, a reason (the removed categories, or why the fixed
+    value was used)."""
+    answer = orthanc.upload(crafted_sr())
+    assert answer is not None
+    changes = orthanc.post_json("/instances/%s/deidentify/preview" % answer["ID"],
+                                {"Options": ["CleanStructuredContent"]})
+    texts = [c for c in changes if c["Name"] == "TextValue"]
+    assert 2 <= len(texts) <= 3   # a purely clinical text may come out unchanged (not listed)
+    for change in texts:
+        assert change["Action"] == "C" and change["Option"] == "CleanStructuredContent"
+        assert "ContentSequence[" in change["Path"]
+        if change["After"] == "REMOVED":
+            assert change["Reason"].startswith("C")
+        for value in IDENTIFIERS:
+            assert value.lower() not in change["After"].lower(), value
+    names = [c for c in changes if c["Name"] == "PersonName"]
+    assert {c["Before"] for c in names} == {PATIENT_NAME, OBSERVER}
+    assert all(c["Option"] == "CleanStructuredContent" for c in names)
+    orthanc.delete("/instances/" + answer["ID"])
