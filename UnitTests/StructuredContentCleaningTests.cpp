@@ -275,3 +275,18 @@ TEST(StructuredContent, AcquisitionContextSpecimenPreparationAndWaveformAnnotati
   EXPECT_TRUE(a->findAndGetUint16(DCM_AnnotationGroupNumber, group).good());
   EXPECT_EQ(3u, group);
 }
+
+// Free text that Table E.1-1 does not list, inside the tree: cleaned too.
+TEST(StructuredContent, UnlistedFreeTextInTheTree)
+{
+  Providers p;
+  auto file = MakeSr();
+  DcmItem& findings = Child(*file->getDataset(), 2);
+  Child(findings, 8).putAndInsertString(DCM_DeviceID, "Scanner of John Doe");     // LO, unlisted
+  Child(findings, 8).putAndInsertString(DCM_RetrieveURI, "http://pacs/doe");       // UR, unlisted
+  DeidentifySr(OptionSet{ Option::CleanStructuredContent }, *file, p);
+  DcmItem& out = Child(Child(*file->getDataset(), 2), 8);
+  EXPECT_EQ("REMOVED", GetString(out, DCM_DeviceID));
+  EXPECT_EQ("urn:deidentified", GetString(out, DCM_RetrieveURI));
+  EXPECT_EQ("NUM", GetString(out, DCM_ValueType));
+}
