@@ -448,3 +448,18 @@ def test_preview_shows_each_cleaned_value_by_category(orthanc):
     assert {c["Before"] for c in names} == {PATIENT_NAME, OBSERVER}
     assert all(c["Option"] == "CleanStructuredContent" for c in names)
     orthanc.delete("/instances/" + answer["ID"])
+
+
+def test_attributes_around_the_tree_keep_their_profile_actions(outputs):
+    """test-SR.dcm: Verifying Observer Sequence (D), Predecessor Documents
+    Sequence (its UIDs remapped like the instance's own)."""
+    source, output = outputs[("clean", "test-SR.dcm")]
+    src, out = read(source), read(output)
+    assert len(out.VerifyingObserverSequence) == len(src.VerifyingObserverSequence)
+    for observer in out.VerifyingObserverSequence:
+        assert str(observer.VerifyingObserverName) == "ANONYMOUS"
+        assert observer.VerifyingOrganization == "ANONYMOUS"
+        assert len(observer.VerifyingObserverIdentificationCodeSequence) == 0
+    predecessor = out.PredecessorDocumentsSequence[0]
+    assert src.PredecessorDocumentsSequence[0].StudyInstanceUID == src.StudyInstanceUID
+    assert predecessor.StudyInstanceUID == out.StudyInstanceUID != src.StudyInstanceUID
