@@ -290,3 +290,27 @@ TEST(StructuredContent, UnlistedFreeTextInTheTree)
   EXPECT_EQ("urn:deidentified", GetString(out, DCM_RetrieveURI));
   EXPECT_EQ("NUM", GetString(out, DCM_ValueType));
 }
+
+// A tree nested as deep as the default maximum: every level walked, the
+// deepest text cleaned, the shape kept.
+TEST(StructuredContent, DeepTree)
+{
+  Providers p;
+  auto file = MakeFile(UID_ComprehensiveSRStorage);
+  DcmItem* item = file->getDataset();
+  const unsigned int depth = 30;
+  for (unsigned int i = 0; i < depth; i++)
+  {
+    item = &AddContent(*item, "CONTAINS", i + 1 == depth ? "TEXT" : "CONTAINER", "121070");
+  }
+  item->putAndInsertString(DCM_TextValue, "Doe^John at the bottom");
+  DeidentifySr(OptionSet{ Option::CleanStructuredContent }, *file, p);
+  DcmItem* walked = file->getDataset();
+  for (unsigned int i = 0; i < depth; i++)
+  {
+    walked = GetItem(*walked, DCM_ContentSequence);
+    ASSERT_NE(nullptr, walked) << i;
+  }
+  EXPECT_EQ("TEXT", GetString(*walked, DCM_ValueType));
+  EXPECT_EQ("REMOVED", GetString(*walked, DCM_TextValue));
+}
