@@ -14,6 +14,7 @@ PACKAGES=(
   python3-numpy python3-pil fonts-dejavu-core libfreetype-dev
   libtesseract-dev tesseract-ocr tesseract-ocr-eng
   wamerican pixelmed-apps
+  openjdk-17-jdk-headless
   curl procps
   chromium nodejs
   clang-14 libclang-rt-14-dev libasan8 libubsan1

@@ -20,6 +20,13 @@ namespace Deid
       return;
     }
 
+    if (option && *option == Option::CleanStructuredContent && info.isSequence && mode == DummyMode::Off)
+    {
+      // E.3.4: the content tree is kept and its values cleaned one by one.
+      CleanStructuredContent(*static_cast<DcmSequenceOfItems*>(element), info);
+      return;
+    }
+
     if (option && *option == Option::RetainLongitudinalModifiedDates)
     {
       if (info.vr == EVR_TM)

@@ -369,6 +369,11 @@ namespace Deid
     }
 
     ResolvedAction resolved = profile_.Resolve(key);
+    if (inStructuredContent_ && mode == DummyMode::Off &&
+        CleanContentItemElement(parent, element, info, resolved.action))
+    {
+      return;   // a value of an SR content item (StructuredContentCleaning.cpp)
+    }
     Apply(parent, element, info, resolved.action, resolved.chosenBy, resolved.rule, mode);
   }
 

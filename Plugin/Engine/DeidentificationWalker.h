@@ -5,6 +5,7 @@
 //   DummyReplacement.cpp  D, pseudonyms, U
 //   DummySequences.cpp    D on a sequence: items kept, content made dummy
 //   CleanAction.cpp       C: safe private attributes, shifted dates, text cleaner
+//   StructuredContentCleaning.cpp  C under Clean Structured Content (E.3.4)
 //   UnConversion.cpp      elements encoded as UN
 //   TypeResolution.cpp    the action chosen by the attribute's PS3.3 Type in the IOD
 //   GraphicsCleaning.cpp  Clean Graphics (E.3.5): annotations, overlays, curves
@@ -51,6 +52,10 @@ namespace Deid
                  // coded attributes of these items become dummies too
   };
 
+  // The attributes of the Code Sequence Macro (PS3.3 Table 8.8-1): coded
+  // concepts, kept (DummySequences.cpp).
+  bool IsCodeAttribute(const DcmTagKey& key);
+
   class DeidentificationWalker
   {
   private:
@@ -67,6 +72,8 @@ namespace Deid
     const ElementInfo* reasonFor_ = nullptr;   // the element whose change has reason_
     std::string reason_;
     std::vector<IdentifyingValue> identifying_;   // for the text cleaner: never log
+    bool inStructuredContent_ = false;            // walking a Clean Structured Content tree (E.3.4)
+    std::map<std::string, std::string> personNames_;   // original -> replacement in the tree: never log
 
   public:
     DeidentificationWalker(const Profile& profile,
@@ -130,6 +137,14 @@ namespace Deid
     // CleanAction.cpp
     void Clean(DcmItem& parent, DcmElement* element, const ElementInfo& info,
                std::optional<Option> option, const AttributeRule* rule, DummyMode mode);
+
+    // StructuredContentCleaning.cpp
+    void CleanStructuredContent(DcmSequenceOfItems& sequence, const ElementInfo& info);
+    bool CleanContentItemElement(DcmItem& parent, DcmElement* element, const ElementInfo& info,
+                                 ActionCode resolved);
+    void CleanContentItemText(DcmItem& parent, const ElementInfo& info);
+    void ReplaceContentItemName(DcmItem& parent, const ElementInfo& info);
+    void CleanContentItemTemporal(DcmItem& parent, DcmElement* element, const ElementInfo& info);
 
     // TypeResolution.cpp
     ActionCode ResolveByType(ActionCode action, const ElementInfo& info);

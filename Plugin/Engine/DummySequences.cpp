@@ -10,28 +10,30 @@
 
 namespace Deid
 {
+  // The attributes of the Code Sequence Macro (PS3.3 Table 8.8-1) that
+  // identify a coded concept: kept in the items of unlisted sequences in
+  // dummy mode and in structured content (concept names are standard codes,
+  // not patient data).
+  bool IsCodeAttribute(const DcmTagKey& key)
+  {
+    static const DcmTagKey codes[] = {
+      DCM_CodeValue, DCM_CodingSchemeDesignator, DCM_CodingSchemeVersion, DCM_CodeMeaning,
+      DCM_MappingResource, DCM_ContextGroupExtensionFlag, DCM_ContextGroupExtensionCreatorUID,
+      DCM_ContextIdentifier, DCM_ContextUID, DCM_MappingResourceUID, DCM_LongCodeValue,
+      DCM_URNCodeValue, DCM_MappingResourceName
+    };
+    for (const DcmTagKey& code : codes)
+    {
+      if (key == code)
+      {
+        return true;
+      }
+    }
+    return false;
+  }
+
   namespace
   {
-    // The attributes of the Code Sequence Macro (PS3.3 Table 8.8-1) that
-    // identify a coded concept: kept in the items of unlisted sequences in
-    // dummy mode (concept names are standard codes, not patient data).
-    bool IsCodeAttribute(const DcmTagKey& key)
-    {
-      static const DcmTagKey codes[] = {
-        DCM_CodeValue, DCM_CodingSchemeDesignator, DCM_CodingSchemeVersion, DCM_CodeMeaning,
-        DCM_MappingResource, DCM_ContextGroupExtensionFlag, DCM_ContextGroupExtensionCreatorUID,
-        DCM_ContextIdentifier, DCM_ContextUID, DCM_MappingResourceUID, DCM_LongCodeValue,
-        DCM_URNCodeValue, DCM_MappingResourceName
-      };
-      for (const DcmTagKey& code : codes)
-      {
-        if (key == code)
-        {
-          return true;
-        }
-      }
-      return false;
-    }
 
     // The free-text, name, date and time VRs: an unlisted value of these VRs
     // becomes a dummy in dummy mode. CS (enumerated values), UI (not listed
