@@ -4,6 +4,7 @@
 
 #include "Engine/DeidError.h"
 #include "Engine/Defacing.h"
+#include "Engine/PixelCleaner.h"
 #include "Engine/RecognizableVisualFeatures.h"
 #include "Engine/SeriesDefacer.h"
 
@@ -390,4 +391,23 @@ TEST(RecognizableVisualFeatures, DeidentifierRefusesOrPasses)
   Providers plain;
   Deidentifier(*basic).Apply(*head, plain.context);
   EXPECT_EQ(40, ValueAt(*head->getDataset(), 0, -114));
+}
+
+TEST(Defacing, RefusesCompressedPixelData)
+{
+  RegisterPixelCodecs();
+  auto file = MakeSlice(3);
+  DcmDataset& ds = *file->getDataset();
+  ASSERT_TRUE(ds.chooseRepresentation(EXS_RLELossless, nullptr).good());
+  ds.removeAllButCurrentRepresentations();
+  try
+  {
+    ReadSliceSample(ds);
+    ADD_FAILURE() << "read compressed pixel data";
+  }
+  catch (const DeidError& e)
+  {
+    EXPECT_EQ(ErrorCode::Refused, e.GetCode());
+    EXPECT_NE(std::string::npos, std::string(e.what()).find("compressed")) << e.what();
+  }
 }
