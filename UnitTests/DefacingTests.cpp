@@ -411,3 +411,43 @@ TEST(Defacing, RefusesCompressedPixelData)
     EXPECT_NE(std::string::npos, std::string(e.what()).find("compressed")) << e.what();
   }
 }
+
+TEST(Defacing, SameFaceWhateverTheRowOrderAndSampling)
+{
+  auto series = MakeSeries();
+  const std::vector<SliceSample> samples = Samples(series);
+  const DefacingPlane plane = FitDefacingPlane(samples);
+
+  // Rows stored from posterior to anterior (Image Orientation 1\0\0\0\-1\0).
+  std::vector<SliceSample> flipped = samples;
+  for (SliceSample& s : flipped)
+  {
+    SliceGeometry& g = s.geometry;
+    double last[3];
+    g.ToPatient(g.rows - 1, 0, last);
+    g.position[1] = last[1];
+    g.columnDirection[1] = -1;
+    for (unsigned int r = 0; r < g.rows / 2; r++)
+    {
+      std::swap_ranges(s.hounsfield.begin() + r * g.columns, s.hounsfield.begin() + (r + 1) * g.columns,
+                       s.hounsfield.begin() + (g.rows - 1 - r) * g.columns);
+    }
+  }
+  const DefacingPlane same = FitDefacingPlane(flipped);
+  EXPECT_NEAR(plane.normal[1], same.normal[1], 1e-6);
+  EXPECT_NEAR(plane.normal[2], same.normal[2], 1e-6);
+  EXPECT_NEAR(plane.offset, same.offset, 1e-6);
+
+  // Downsampled by 2 (block means): still the nose and chin, never the brain.
+  std::vector<SliceSample> coarse;
+  for (const auto& file : series)
+  {
+    coarse.push_back(ReadSliceSample(*file->getDataset(), 64));
+  }
+  ASSERT_EQ(64u, coarse[0].geometry.rows);
+  const DefacingPlane low = FitDefacingPlane(coarse);
+  EXPECT_TRUE(InFront(low, 0, -114, -30));
+  EXPECT_TRUE(InFront(low, 0, -84, -85));
+  EXPECT_FALSE(InFront(low, 0, -95.0 * 0.86 - 5, 0));   // 5 mm in front of the brain
+  EXPECT_NEAR(plane.offset, low.offset, 5.0);
+}
