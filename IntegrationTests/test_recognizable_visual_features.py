@@ -186,6 +186,8 @@ def test_single_instance_reads_its_series_from_orthanc(server, head):
     changes = server.post_json("/instances/%s/deidentify/preview" % instance, OPTION)
     pixels = [c for c in changes if c["Tag"] == "(7FE0,0010)"]
     assert pixels and pixels[0]["Option"] == "CleanRecognizableVisualFeatures" and "air" in pixels[0]["After"]
+    r = server.post("/instances/%s/deidentify/preview" % instance, dict(OPTION, Pixels=True))
+    assert r.headers["Content-Type"] == "image/png" and r.content.startswith(b"\x89PNG")
     # Without the option the face stays.
     ds = pydicom.dcmread(io.BytesIO(server.post("/instances/%s/deidentify" % instance, {}).content))
     assert pixel(ds, 0, -114) == 40 and "RecognizableVisualFeatures" not in ds
