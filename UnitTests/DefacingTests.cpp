@@ -111,6 +111,25 @@ namespace
     return file;
   }
 
+  // The same slice with signed stored values in Hounsfield units (Pixel
+  // Representation 1, Bits Stored 12, Rescale Intercept 0).
+  std::unique_ptr<DcmFileFormat> MakeSignedSlice(unsigned int k)
+  {
+    std::unique_ptr<DcmFileFormat> file = MakeSlice(k);
+    DcmDataset& ds = *file->getDataset();
+    const Uint16* unsignedValues = nullptr;
+    EXPECT_TRUE(ds.findAndGetUint16Array(DCM_PixelData, unsignedValues).good());
+    std::vector<Uint16> values(unsignedValues, unsignedValues + SIZE * SIZE);
+    for (Uint16& v : values)
+    {
+      v = static_cast<Uint16>(static_cast<Sint16>(static_cast<int>(v) + static_cast<int>(INTERCEPT)));
+    }
+    ds.putAndInsertUint16(DCM_PixelRepresentation, 1);
+    ds.putAndInsertString(DCM_RescaleIntercept, "0");
+    ds.putAndInsertUint16Array(DCM_PixelData, values.data(), values.size());
+    return file;
+  }
+
   std::vector<std::unique_ptr<DcmFileFormat>> MakeSeries(bool head = true, const char* bodyPart = "HEAD")
   {
     std::vector<std::unique_ptr<DcmFileFormat>> series;
@@ -450,4 +469,25 @@ TEST(Defacing, SameFaceWhateverTheRowOrderAndSampling)
   EXPECT_TRUE(InFront(low, 0, -84, -85));
   EXPECT_FALSE(InFront(low, 0, -95.0 * 0.86 - 5, 0));   // 5 mm in front of the brain
   EXPECT_NEAR(plane.offset, low.offset, 5.0);
+}
+
+TEST(Defacing, SignedStoredValues)
+{
+  std::vector<std::unique_ptr<DcmFileFormat>> series;
+  for (unsigned int k = 0; k < SLICES; k++)
+  {
+    series.push_back(MakeSignedSlice(k));
+  }
+  const DefacingPlane plane = FitDefacingPlane(Samples(series));
+  DcmDataset& nose = *series[SliceAt(-30)]->getDataset();
+  EXPECT_GT(DefaceSlice(nose, plane), 0u);
+  const Uint16* values = nullptr;
+  ASSERT_TRUE(nose.findAndGetUint16Array(DCM_PixelData, values).good());
+  const double origin = -(SIZE - 1.0) * SPACING / 2;
+  auto at = [&](double x, double y)
+  {
+    return static_cast<Sint16>(values[std::lround((y - origin) / SPACING) * SIZE + std::lround((x - origin) / SPACING)]);
+  };
+  EXPECT_EQ(-1000, at(0, -114));   // air as a signed stored value
+  EXPECT_EQ(40, at(0, 0));
 }
