@@ -9,6 +9,7 @@
 #include "Engine/BurnedInText.h"
 #include "Engine/Profile.h"
 #include "Engine/ProfileTables.h"
+#include "Engine/SeriesDefacer.h"
 #include "Engine/Reidentifier.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -108,6 +109,9 @@ namespace Deid
           profiles.emplace_back(new Profile(tables, OptionSet{ Option::CleanDescriptors,
                                                                Option::RetainSafePrivate },
                                             "Basic", acceptRisk));
+          // Defacing (E.3.2): the input's own slice read, fitted and rewritten.
+          profiles.emplace_back(new Profile(tables, OptionSet{ Option::CleanRecognizableVisualFeatures },
+                                            "Basic", acceptRisk));
         }
       };
 
@@ -125,10 +129,14 @@ namespace Deid
         RandomPseudonymProvider pseudonyms;
         FixedDateOffsetProvider dateOffsets{ -1234 };
         ConservativeTextCleaner cleaner;
+        // A "series" of ten copies of the input's slice (small samples).
+        SeriesDefacer defacer{ [](DcmDataset& instance)
+                               { return std::vector<SliceSample>(10, ReadSliceSample(instance, 32)); } };
         DeidentificationContext context;
 
         Providers()
         {
+          context.defacer = &defacer;
           context.uids = &uids;
           context.pseudonyms = &pseudonyms;
           context.dateOffsets = &dateOffsets;

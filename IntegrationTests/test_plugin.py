@@ -40,7 +40,7 @@ def test_options_route(orthanc):
     assert names[:10] == TABLE_OPTIONS
     assert all(o["Implemented"] for o in options[:10])
     implemented = {o["Name"]: o["Implemented"] for o in options}
-    assert implemented["CleanPixelData"] and not implemented["CleanRecognizableVisualFeatures"]
+    assert implemented["CleanPixelData"] and implemented["CleanRecognizableVisualFeatures"]
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +71,6 @@ def test_unknown_profile_and_bad_body_are_400(orthanc, ct_instance):
     assert r.status_code == 400
     r = orthanc.post(path, {"KeepSource": "yes"}, check=False)
     assert r.status_code == 400 and "KeepSource" in r.json()["Details"]
-    # a recognized option that this version refuses
-    r = orthanc.post(path, {"Options": ["CleanRecognizableVisualFeatures"]}, check=False)
-    assert r.status_code == 400
 
 
 def test_unknown_resource_is_404(orthanc):
@@ -198,7 +195,6 @@ def test_bad_configuration_refuses_to_start(start_orthanc):
     cases = [
         ({"Deidentification": {"Profiles": {"x": {"Options": ["RetainNothing"]}}}}, "RetainNothing"),
         ({"Deidentification": {"DefaultProfile": "missing"}}, "missing"),
-        ({"Deidentification": {"Profiles": {"x": {"Options": ["CleanRecognizableVisualFeatures"]}}}}, "x"),
         ({"Deidentification": {"SourceMetadata": "Undeclared"}}, "UserMetadata"),
         ({"Deidentification": {"Enable": "yes"}}, "Enable"),
         ({"Deidentification": {"ThreadsPerJob": 0}}, "ThreadsPerJob"),

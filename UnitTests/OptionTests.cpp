@@ -60,7 +60,7 @@ TEST(Option, NamesAndCodes)
 TEST(Option, Implemented)
 {
   EXPECT_TRUE(IsOptionImplemented(Option::CleanPixelData));
-  EXPECT_FALSE(IsOptionImplemented(Option::CleanRecognizableVisualFeatures));
+  EXPECT_TRUE(IsOptionImplemented(Option::CleanRecognizableVisualFeatures));   // head CT defacing (E.3.2)
   for (size_t i = 0; i < TABLE_OPTION_COLUMNS; i++)
   {
     EXPECT_TRUE(IsOptionImplemented(static_cast<Option>(i))) << i;

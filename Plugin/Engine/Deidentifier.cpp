@@ -76,6 +76,11 @@
 //    recorded in De-identification Method). When no rule applies to an
 //    instance that may carry burned-in text, the instance is refused, as it
 //    is by a profile without the option unless the profile accepts the risk.
+//  - Clean Recognizable Visual Features (E.3.2) runs first, on the original
+//    data set: an instance that can show a face (RecognizableVisualFeatures.h)
+//    is defaced when it is a head CT slice and a defacer is given, and then
+//    gets Recognizable Visual Features (0028,0302) NO; otherwise it is
+//    refused with the reason. Other instances pass unchanged.
 //  - The File Meta Information is replaced (E.1): only the SOP Class, the new
 //    SOP Instance UID and the transfer syntax are kept; DCMTK adds its
 //    implementation identification when writing. WriteDicom writes a zero
@@ -145,6 +150,51 @@ namespace Deid
         change.option = GetOptionName(Option::CleanPixelData);
         change.after = std::to_string(result.pixels.regions.size()) + " region(s) blacked out on every frame" +
           (result.pixels.ocr ? " (OCR)" : "") + ", transfer syntax " + result.pixels.writtenTransferSyntax;
+        result.changes.push_back(change);
+      }
+    }
+
+    // PS3.15 E.3.2.
+    void CleanRecognizableVisualFeatures(const Profile& profile, DcmDataset& dataset,
+                                         DeidentificationContext& context, const DeidentificationSettings& settings,
+                                         DeidentificationResult& result)
+    {
+      if (!profile.GetOptions().Has(Option::CleanRecognizableVisualFeatures))
+      {
+        return;
+      }
+      const VisualFeatureRisk risk = ClassifyVisualFeatures(dataset);
+      if (risk.kind == VisualFeatureKind::None)
+      {
+        return;
+      }
+      if (risk.kind != VisualFeatureKind::HeadCt)
+      {
+        throw DeidError(ErrorCode::Refused, "Clean Recognizable Visual Features: " + risk.reason +
+                        ", and only head CT series are defaced by this version");
+      }
+      if (context.defacer == nullptr)
+      {
+        throw DeidError(ErrorCode::Refused, "Clean Recognizable Visual Features: " + risk.reason +
+                        ", and this operation cannot read the series to deface it");
+      }
+      try
+      {
+        result.defacing = context.defacer->Deface(dataset);
+      }
+      catch (const DeidError& e)
+      {
+        throw DeidError(e.GetCode(), std::string(e.what()) + " (" + risk.reason + ")");
+      }
+      if (result.defacing.defaced && settings.recordChanges)
+      {
+        ElementChange change;
+        change.tag = "(7FE0,0010)";
+        change.name = "PixelData";
+        change.action = "C";
+        change.option = GetOptionName(Option::CleanRecognizableVisualFeatures);
+        change.after = std::to_string(result.defacing.blankedPixels) + " pixel(s) in front of the face plane set "
+          "to air (defaced)";
         result.changes.push_back(change);
       }
     }
@@ -230,6 +280,7 @@ namespace Deid
       const IodAttributeTypes* iod = (types == nullptr) ? nullptr :
         types->FindBySopClass(GetString(*dataset, DCM_SOPClassUID));
 
+      CleanRecognizableVisualFeatures(profile_, *dataset, context, settings, result);
       CleanPixelData(profile_, *dataset, *meta, context, settings, result);
 
       DeidentificationWalker walker(profile_, context, settings, result, patient, iod);
@@ -244,6 +295,10 @@ namespace Deid
       ReplaceFileMetaInformation(profile_, meta, dataset, originalMediaSopInstance, context, settings, result);
       AddDeidentificationMarkers(profile_, dataset, addedOriginals, settings, result);
       MarkPixelCleaning(*dataset, result.pixels);
+      if (result.defacing.defaced)
+      {
+        dataset->putAndInsertString(DCM_RecognizableVisualFeatures, "NO");   // E.3.2: only once defaced
+      }
 
       return result;
     }

@@ -7,6 +7,7 @@
 
 #include "Profile.h"
 #include "Providers.h"
+#include "RecognizableVisualFeatures.h"
 
 #include <dcmtk/dcmdata/dcfilefo.h>
 
@@ -26,6 +27,7 @@ namespace Deid
     IDateOffsetProvider* dateOffsets = nullptr;   // required if RetainLongitudinalModifiedDates
     ITextCleaner* textCleaner = nullptr;          // required
     IPixelCleaner* pixelCleaner = nullptr;        // optional
+    IDefacer* defacer = nullptr;                  // optional: head CT under CleanRecognizableVisualFeatures
   };
 
   // One element the profile touched (for the preview route). Holds original
@@ -60,6 +62,7 @@ namespace Deid
     std::unique_ptr<DcmItem> modifiedAttributes;
     std::string originalSopInstanceUid;   // for linking; never logged
     PixelCleaningResult pixels;           // Clean Pixel Data (E.3.1): coordinates only
+    DefacingResult defacing;              // Clean Recognizable Visual Features (E.3.2): counts only
   };
 
   class Deidentifier

@@ -33,7 +33,7 @@ namespace Deid
       { Option::CleanStructuredContent, "CleanStructuredContent", "113104", true },                    // E.3.4
       { Option::CleanGraphics, "CleanGraphics", "113103", true },                                      // E.3.3
       { Option::CleanPixelData, "CleanPixelData", "113101", true }  ,                                   // E.3.1
-      { Option::CleanRecognizableVisualFeatures, "CleanRecognizableVisualFeatures", "113102", false }  // E.3.2
+      { Option::CleanRecognizableVisualFeatures, "CleanRecognizableVisualFeatures", "113102", true }  // E.3.2
     };
 
     const OptionInfo& GetInfo(Option option)

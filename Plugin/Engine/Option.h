@@ -31,7 +31,7 @@ namespace Deid
 
   const char* GetOptionName(Option option);        // e.g. "RetainSafePrivate"
   const char* GetOptionCodeValue(Option option);   // CID 7050 code value, e.g. "113111"
-  bool IsOptionImplemented(Option option);         // false for CleanRecognizableVisualFeatures
+  bool IsOptionImplemented(Option option);         // every option is implemented now
 
   // Accepts an option name (as above, case-sensitive) or a CID 7050 code value
   // ("113111"). Throws DeidError(BadOption) for anything else.

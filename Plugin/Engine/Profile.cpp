@@ -18,8 +18,8 @@
 //    one real date next to shifted ones would let the offset be estimated.
 //    In general the action that retains less wins: X > Z > D > U > C > K.
 //    Equal cells: the first option in the table's column order is reported.
-//  - CleanRecognizableVisualFeatures acts on pixel data and is not
-//    implemented: DeidError(NotImplemented). CleanPixelData is applied by
+//  - CleanRecognizableVisualFeatures acts on pixel data: the Deidentifier
+//    defaces head CT or refuses (RecognizableVisualFeatures.h). CleanPixelData is applied by
 //    the pixel cleaner (PixelCleaner.h); without it the profile refuses
 //    instances that may carry burned-in text (BurnedInText.h).
 #include "Profile.h"
@@ -64,14 +64,6 @@ namespace Deid
     if (!tables_)
     {
       throw DeidError(ErrorCode::BadProfile, "No profile tables");
-    }
-
-    if (options_.Has(Option::CleanRecognizableVisualFeatures))
-    {
-      const Option option = Option::CleanRecognizableVisualFeatures;
-      throw DeidError(ErrorCode::NotImplemented,
-                      std::string("Option ") + GetOptionName(option) + " (" + GetOptionCodeValue(option) +
-                      ", PS3.15 E.3.2) acts on pixel data and is not implemented by this version");
     }
 
     if (options_.Has(Option::RetainLongitudinalFullDates) &&

@@ -25,9 +25,7 @@ namespace Deid
   class Profile
   {
   public:
-    // Throws DeidError(NotImplemented) for recognized options that are not
-    // implemented yet (CleanRecognizableVisualFeatures), and
-    // DeidError(BadOption) for option combinations that PS3.15 forbids.
+    // Throws DeidError(BadOption) for option combinations that PS3.15 forbids.
     // burnedInText: which instances a profile without CleanPixelData refuses.
     Profile(std::shared_ptr<const ProfileTables> tables,
             const OptionSet& options,

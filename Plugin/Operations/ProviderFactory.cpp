@@ -1,11 +1,13 @@
 #include "Operations/ProviderFactory.h"
 
 #include "Operations/KeyStoreService.h"
+#include "Operations/StoredSeriesSlices.h"
 
 #include "Configuration/Configuration.h"
 
 #include "Engine/DefaultProviders.h"
 #include "Engine/PixelCleaner.h"
+#include "Engine/SeriesDefacer.h"
 
 namespace Deid
 {
@@ -20,11 +22,23 @@ namespace Deid
       FixedDateOffsetProvider dateOffsets_;
       ConservativeTextCleaner textCleaner_;
       RegionPixelCleaner pixelCleaner_;   // Clean Pixel Data (E.3.1): the configured regions
+      // Clean Recognizable Visual Features (E.3.2): one plane per head CT
+      // series of the operation, from the series stored in Orthanc.
+      std::unique_ptr<SeriesDefacer> defacer_;
 
     public:
-      DefaultOperationProviders(const PixelRegionRules& regions, const OcrSettings& ocr) :
+      DefaultOperationProviders(const PixelRegionRules& regions, const OcrSettings& ocr,
+                                const OperationDescription& operation) :
         pixelCleaner_(regions, ocr)
       {
+        // At ingestion the series is still arriving (and the received-instance
+        // callback must not read Orthanc): head CT is refused there.
+        if (operation.kind != "ingest" && operation.profile &&
+            operation.profile->GetOptions().Has(Option::CleanRecognizableVisualFeatures))
+        {
+          defacer_.reset(new SeriesDefacer(LoadStoredSeriesSlices));
+          context_.defacer = defacer_.get();
+        }
         context_.uids = &uids_;
         context_.pseudonyms = &pseudonyms_;
         context_.dateOffsets = &dateOffsets_;
@@ -37,7 +51,8 @@ namespace Deid
   std::unique_ptr<OperationProviders> ProviderFactory::Create(const OperationDescription& operation)
   {
     std::unique_ptr<OperationProviders> defaults(
-      new DefaultOperationProviders(Configuration::Get().GetPixelRegions(), Configuration::Get().GetPixelOcr()));
+      new DefaultOperationProviders(Configuration::Get().GetPixelRegions(), Configuration::Get().GetPixelOcr(),
+                                    operation));
     if (KeyStoreService::IsInitialized())
     {
       // Stable HMAC-keyed UIDs, pseudonyms and date offsets of the project.
