@@ -10,7 +10,7 @@ import pydicom
 import pytest
 
 from conftest import PYDICOM_TEST_FILES
-from deid_checks import dciodvfy_errors
+from deid_checks import dciodvfy_errors, find_leaks
 
 CT = os.path.join(PYDICOM_TEST_FILES, "CT_small.dcm")
 OPTIONS = {"Options": ["CleanDescriptors"]}
@@ -43,6 +43,9 @@ def test_descriptors_keep_clinical_words_and_lose_identity(orthanc, source, tmp_
     assert out.ImageComments == "Uncompressed, call"
     for removed in (b"CompressedSamples", b"Xylander", b"555-1234", b"2004-01-19"):
         assert removed not in r.content, removed
+    # No value the profile removes survives anywhere (the cleaned texts included).
+    with open(path, "rb") as f:
+        assert find_leaks(f.read(), r.content, ["CleanDescriptors"]) == []
     assert "CleanDescriptors" in str(out.DeidentificationMethod) or \
         "113105" in [item.CodeValue for item in out.DeidentificationMethodCodeSequence]
 

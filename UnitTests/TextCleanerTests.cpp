@@ -234,3 +234,34 @@ TEST(TextCleaner, LongTextIsBounded)
   EXPECT_EQ(std::string::npos, c.value.find("Smithers"));
   EXPECT_EQ(std::string::npos, c.value.find("555"));
 }
+
+TEST(TextCleaner, ArbitraryBytesNeverCrashOrGrow)
+{
+  // Any bytes (invalid UTF-8, control characters, lone separators) give a
+  // value no longer than the input, or false.
+  uint32_t state = 12345;
+  auto next = [&state]() { state = state * 1103515245u + 12345u; return (state >> 16) & 0xFF; };
+  const char alphabet[] = "aZ09 -./:@^=\\()+,\n\xC3\xA9\xFF";   // 21 bytes and the NUL
+  for (int round = 0; round < 1000; round++)
+  {
+    std::string text;
+    size_t length = next() % 64;
+    for (size_t i = 0; i < length; i++)
+    {
+      text += (next() % 2 == 0) ? static_cast<char>(next()) : alphabet[next() % 22];
+    }
+    for (const char* vr : { "SH", "LO", "ST", "LT", "UT", "UC", "PN", "CS" })
+    {
+      Cleaned c = Clean(text, vr, Patient());
+      if (c.ok)
+      {
+        EXPECT_LE(c.value.size(), text.size());
+        if (std::string(vr) == "ST" || std::string(vr) == "LT" || std::string(vr) == "UT")
+        {
+          EXPECT_LE(std::count(c.value.begin(), c.value.end(), '\\'),
+                    std::count(text.begin(), text.end(), '\\'));
+        }
+      }
+    }
+  }
+}
