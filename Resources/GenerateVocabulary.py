@@ -39,11 +39,12 @@ REPO_ROOT = os.path.dirname(SCRIPT_DIR)
 OUTPUT = os.path.join(REPO_ROOT, 'Profiles', 'Vocabulary.json')
 CURATED = os.path.join(SCRIPT_DIR, 'ImagingVocabulary.txt')
 WAMERICAN = '/usr/share/dict/american-english'
+MEDICAL = '/usr/share/hunspell/en_med_glut.dic'
 DCMTK_CODES = '/usr/include/dcmtk/dcmsr/codes'
 CODE_FILES = ['dcm.h', 'sct.h', 'ncit.h', 'ucum.h', 'umls.h', 'srt.h']
 DICOM_DIC = '/usr/share/libdcmtk17/dicom.dic'
 
-EXPECTED_MIN_WORDS = 60000
+EXPECTED_MIN_WORDS = 100000
 
 CODED_ENTRY = re.compile(r'DSRBasicCodedEntry\("(?:[^"\\]|\\.)*",\s*"[^"]*",\s*"((?:[^"\\]|\\.)*)"\)')
 CAMEL = re.compile(r'[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+')
@@ -79,6 +80,23 @@ def Generate():
                 words.add(folded)
                 count += 1
     sources.append('wamerican %s: %d all-lowercase entries' % (WAMERICAN, count))
+
+    count = 0
+    with open(MEDICAL, encoding='utf-8') as f:
+        for line in f:
+            entry, _, flags = line.strip().partition('/')
+            if not re.fullmatch(r'[a-z]{2,}', entry):
+                continue
+            words.add(entry)
+            count += 1
+            if 'S' in flags:   # the plural of en_US.aff's S rule
+                if re.search(r'[^aeiou]y$', entry):
+                    words.add(entry[:-1] + 'ies')
+                elif re.search(r'(s|x|z|ch|sh)$', entry):
+                    words.add(entry + 'es')
+                else:
+                    words.add(entry + 's')
+    sources.append('hunspell-en-med %s: %d all-lowercase entries' % (MEDICAL, count))
 
     for name in CODE_FILES:
         path = os.path.join(DCMTK_CODES, name)

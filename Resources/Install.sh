@@ -13,7 +13,7 @@ PACKAGES=(
   python3 python3-pydicom python3-pytest python3-requests
   python3-numpy python3-pil fonts-dejavu-core
   libtesseract-dev tesseract-ocr tesseract-ocr-eng
-  wamerican pixelmed-apps
+  wamerican hunspell-en-med pixelmed-apps
   curl procps
   chromium nodejs
   clang-14 libclang-rt-14-dev libasan8 libubsan1

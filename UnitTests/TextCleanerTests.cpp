@@ -76,7 +76,9 @@ TEST(TextCleaner, ClinicalDescriptorsSurvive)
   for (const char* text : { "CT CHEST W CONTRAST", "AXIAL 1mm", "T2 FLAIR", "Head^Routine", "Ax T1 post gad",
                             "5.0 mm", "120kVp 250mAs", "3T", "512x512", "DWI b1000 ADC", "C-SPINE C2-C7 SAG STIR",
                             "MPRAGE 1.5T", "CT ABD/PELVIS W/O", "Slice 0.625 mm", "PET-CT FDG whole body",
-                            "L4-L5 disc", "Lung 1.25mm B70f", "Series 3 of 12", "2D TOF", "3D T1 VIBE" })
+                            "L4-L5 disc", "Lung 1.25mm B70f", "Series 3 of 12", "2D TOF", "3D T1 VIBE",
+                            "ep2d_diff_3scan_trace_p2", "XR CHEST 2V PA LAT", "Topogram 0.6 T20s",
+                            "Thorax^1_Routine_CHEST", "MRI BRAIN W/WO CONTRAST", "s/p RUL lobectomy" })
   {
     Cleaned c = Clean(text);
     EXPECT_TRUE(c.ok) << text;

@@ -475,7 +475,20 @@ namespace Deid
                       f.find_first_not_of("0123456789", 1) == std::string::npos;
         bool shortCode = digitCount <= 2 && f.size() <= 4 &&
                          f.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") == std::string::npos;
-        if (!(measurement || size || bValue || shortCode))
+        // Few digits between vocabulary words: "3scan", "diff2", "t2map".
+        bool wordsAndDigits = digitCount <= 2;
+        for (size_t k = 0; k < f.size() && wordsAndDigits;)
+        {
+          bool isDigit = (f[k] >= '0' && f[k] <= '9');
+          size_t end = k;
+          while (end < f.size() && ((f[end] >= '0' && f[end] <= '9') == isDigit))
+          {
+            end++;
+          }
+          wordsAndDigits = isDigit || vocabulary.Contains(f.substr(k, end - k));
+          k = end;
+        }
+        if (!(measurement || size || bValue || shortCode || wordsAndDigits))
         {
           text.Remove(i, i, TextCategory::IDENTIFIER);
         }
