@@ -101,6 +101,16 @@ TEST(TextCleaner, UnknownNamesRemovedReadably)
   EXPECT_EQ("CT head", Clean("CT head (Dr Xylander)").value);
   EXPECT_EQ("CT", Clean("\xE8\x83\xB8\xE9\x83\xA8 CT").value);   // CJK: never vouched for
 
+  // A capitalised name after a title goes even when it is an English word.
+  Cleaned titled = Clean("Referred by Dr. Smith for CT");
+  EXPECT_EQ("Referred by for CT", titled.value);
+  EXPECT_EQ(std::vector<std::string>{ "person name" }, titled.categories);
+  // What is glued to a removed word goes with it.
+  EXPECT_EQ("Patient chest", Clean("Patient O'Xylander chest").value);
+  EXPECT_EQ("chest seen", Clean("chest 2023-000123 seen").value);
+  // CamelCase words of the vocabulary.
+  EXPECT_EQ("Head^HeadSeq (Adult)", Clean("Head^HeadSeq (Adult)").value);
+
   // Everything removed: false, the Basic Profile action applies (it knows the Type).
   Cleaned all = Clean("Dr Xylander");
   EXPECT_FALSE(all.ok);

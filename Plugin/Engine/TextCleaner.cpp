@@ -46,6 +46,7 @@ namespace Deid
       MarkTimes(tokens);
       MarkPhoneNumbers(tokens);
       MarkAges(tokens);
+      MarkPersonNamesAfterTitles(tokens);
       MarkIdentifiersAndUnknownWords(tokens, TextVocabulary::Get());
       MarkTitlesOfRemovedNames(tokens);
       allKept = true;

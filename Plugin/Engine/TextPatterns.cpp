@@ -16,6 +16,7 @@ namespace Deid
     const char* const URL = "URL";
     const char* const IDENTIFIER = "identifier";
     const char* const AGE = "age";
+    const char* const PERSON_NAME = "person name";
     const char* const UNKNOWN_WORD = "unknown word";
   }
 
@@ -136,6 +137,46 @@ namespace Deid
       std::transform(out.begin(), out.end(), out.begin(),
                      [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); });
       return out;
+    }
+
+    // "HeadSeq", "ThoraxRoutine": every part of a CamelCase word is a word.
+    bool IsCamelCaseOfWords(const std::string& original, const TextVocabulary& vocabulary)
+    {
+      std::vector<std::string> parts;
+      std::string current;
+      for (size_t i = 0; i < original.size(); i++)
+      {
+        char c = original[i];
+        if (c >= 'A' && c <= 'Z' && i > 0 && original[i - 1] >= 'a' && original[i - 1] <= 'z')
+        {
+          parts.push_back(current);
+          current.clear();
+        }
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+        {
+          return false;
+        }
+        current += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      }
+      parts.push_back(current);
+      if (parts.size() < 2)
+      {
+        return false;
+      }
+      for (const std::string& part : parts)
+      {
+        if (part.size() < 2 || !vocabulary.Contains(part))
+        {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    bool StartsUppercase(const TokenizedText& text, size_t i)
+    {
+      char c = text.GetText()[text[i].begin];
+      return (c >= 'A' && c <= 'Z') || static_cast<unsigned char>(c) >= 0x80;
     }
 
     bool LooksLikeDomain(const std::string& chunk)
@@ -416,18 +457,73 @@ namespace Deid
   }
 
 
+  void MarkPersonNamesAfterTitles(TokenizedText& text)
+  {
+    static const std::set<std::string> TITLES = {
+      "dr", "mr", "mrs", "ms", "miss", "mx", "prof", "sir", "dott", "herr", "frau", "mme", "mlle"
+    };
+    const size_t n = text.GetCount();
+    for (size_t i = 0; i + 1 < n; i++)
+    {
+      std::string s = text.SeparatorBefore(i + 1);
+      if (!text.IsKept(i) || TITLES.count(text[i].folded) == 0 || !(s == " " || s == "." || s == ". ") ||
+          !text[i + 1].letters || !StartsUppercase(text, i + 1))
+      {
+        continue;
+      }
+      // "Dr. Smith", "Dr Jane A. Smith", "Prof. O'Neil": up to 4 capitalised words.
+      size_t last = i + 1;
+      while (last + 1 < n && last < i + 4 && text[last + 1].letters && StartsUppercase(text, last + 1))
+      {
+        std::string between = text.SeparatorBefore(last + 1);
+        if (!(between == " " || between == ". " || between == "'" || between == "-"))
+        {
+          break;
+        }
+        last++;
+      }
+      text.Remove(i, last, TextCategory::PERSON_NAME);
+      i = last;
+    }
+  }
+
+
   void MarkTitlesOfRemovedNames(TokenizedText& text)
   {
     static const std::set<std::string> TITLES = {
       "dr", "mr", "mrs", "ms", "miss", "mx", "prof", "sir", "dott", "herr", "frau", "mme", "mlle"
     };
-    for (size_t i = 0; i + 1 < text.GetCount(); i++)
+    const size_t n = text.GetCount();
+    for (int pass = 0; pass < 2; pass++)
     {
-      std::string s = text.SeparatorBefore(i + 1);
-      if (text.IsKept(i) && !text.IsKept(i + 1) && TITLES.count(text[i].folded) != 0 &&
-          (s == " " || s == "." || s == ". "))
+      for (size_t k = 0; k + 1 < n; k++)
       {
-        text.Remove(i, i, text[i + 1].removed);
+        // Forward, then backward: a removal may spread along a chain.
+        size_t i = (pass == 0) ? k : n - 2 - k;
+        std::string s = text.SeparatorBefore(i + 1);
+        bool glued = !s.empty() && s.size() <= 3 && s.find_first_of(" \t\r\n") == std::string::npos;
+        for (size_t kept : { i, i + 1 })
+        {
+          size_t other = (kept == i) ? i + 1 : i;
+          if (!text.IsKept(kept) || text.IsKept(other))
+          {
+            continue;
+          }
+          const char* category = text[other].removed;
+          if (kept == i && TITLES.count(text[i].folded) != 0 && (s == " " || s == "." || s == ". "))
+          {
+            text.Remove(i, i, category);   // "Dr Xylander"
+          }
+          else if (glued && (s == "'" || s == "\xE2\x80\x99") && text[kept].folded.size() == 1)
+          {
+            text.Remove(kept, kept, category);   // "O'Xylander", "Xylander's"
+          }
+          else if (glued && category == TextCategory::IDENTIFIER && !text[kept].letters &&
+                   s.find_first_of("-/._#:") != std::string::npos)
+          {
+            text.Remove(kept, kept, category);   // "2023-000123"
+          }
+        }
       }
     }
   }
@@ -457,7 +553,7 @@ namespace Deid
       }
       else if (t.letters)
       {
-        if (!vocabulary.Contains(f))
+        if (!vocabulary.Contains(f) && !IsCamelCaseOfWords(text.GetText().substr(t.begin, t.end - t.begin), vocabulary))
         {
           text.Remove(i, i, TextCategory::UNKNOWN_WORD);
         }

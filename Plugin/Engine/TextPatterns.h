@@ -21,6 +21,7 @@ namespace Deid
     extern const char* const URL;
     extern const char* const IDENTIFIER;
     extern const char* const AGE;
+    extern const char* const PERSON_NAME;         // a capitalised name after a title
     extern const char* const UNKNOWN_WORD;
   }
 
@@ -48,7 +49,13 @@ namespace Deid
   // vocabulary holds them.
   void MarkIdentifiersAndUnknownWords(TokenizedText& text, const TextVocabulary& vocabulary);
 
-  // "Dr", "Mr", "Prof"... before a removed name go with it ("Dr Xylander").
-  // Run last.
+  // "Dr. Smith", "Prof. Jane Brown": the capitalised words after a title
+  // are a person's name, even when they are English words.
+  void MarkPersonNamesAfterTitles(TokenizedText& text);
+
+  // Run last: what is glued to a removed word goes with it: a title before a
+  // removed name ("Dr Xylander"), a letter joined by an apostrophe
+  // ("O'Xylander", "Xylander's"), numbers joined to an identifier
+  // ("2023-000123").
   void MarkTitlesOfRemovedNames(TokenizedText& text);
 }
