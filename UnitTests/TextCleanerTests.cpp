@@ -191,8 +191,12 @@ TEST(TextCleaner, ValueRepresentations)
   Cleaned st = Clean("chest\\Smithers", "ST");   // single-valued: "\" is text
   EXPECT_EQ("chest", st.value);
 
-  // PN keeps its components and groups.
-  EXPECT_EQ("Head^^Routine", Clean("Head^Smithers^Routine", "PN").value);
+  // PN: every word is a name, even an English word; components and groups
+  // keep their places for what is left (numbers).
+  Cleaned pn = Clean("Brown^Rose^^^3", "PN");
+  EXPECT_EQ("^^^^3", pn.value);
+  EXPECT_EQ(std::vector<std::string>{ "person name" }, pn.categories);
+  EXPECT_FALSE(Clean("Head^Routine", "PN").ok);
   EXPECT_FALSE(Clean("Doe^John", "PN", Patient()).ok);
 
   // The result is never longer than the value (SH 16, LO 64...).

@@ -37,10 +37,22 @@ namespace Deid
     }
 
     std::string Clean(const std::string& text, const IdentifyingMatcher& identifying,
-                      std::vector<std::string>* categories, bool& allKept)
+                      std::vector<std::string>* categories, bool& allKept, bool personName = false)
     {
       TokenizedText tokens(text);
       identifying.Mark(tokens);               // the instance's own values first
+      if (personName)
+      {
+        // Every word of a person name is a name, even an English word
+        // ("Brown", "Rose"): only numbers may stay.
+        for (size_t i = 0; i < tokens.GetCount(); i++)
+        {
+          if (!tokens[i].digits)
+          {
+            tokens.Remove(i, i, TextCategory::PERSON_NAME);
+          }
+        }
+      }
       MarkUrlsAndEmails(tokens);
       MarkDates(tokens);
       MarkTimes(tokens);
@@ -61,7 +73,8 @@ namespace Deid
       return tokens.Render();
     }
 
-    // A person name keeps its structure: groups (=) and components (^).
+    // A person name keeps its structure: groups (=) and components (^); its
+    // words are all removed (it names a person), numbers may stay.
     std::string CleanPersonName(const std::string& name, const IdentifyingMatcher& identifying,
                                 std::vector<std::string>* categories)
     {
@@ -72,7 +85,7 @@ namespace Deid
         for (std::string& component : components)
         {
           bool allKept;
-          component = Clean(component, identifying, categories, allKept);
+          component = Clean(component, identifying, categories, allKept, true);
         }
         while (!components.empty() && components.back().empty())
         {

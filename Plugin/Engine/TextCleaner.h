@@ -20,7 +20,8 @@ namespace Deid
     VocabularyTextCleaner();
 
     // SH, LO, ST, LT, UT, UC and PN (each value of a multi-valued one, each
-    // component of a name); CS only when every word is kept. Returns false
+    // component of a name: every word of a PN is a name and is removed, so a
+    // PN keeps only numbers, or gives false); CS only when every word is kept. Returns false
     // (the Basic Profile action applies, which knows the attribute's Type)
     // for other VRs, when nothing is left, or for values over 1 MB.
     bool CleanText(const CleaningContext& context, std::string& value) override;
