@@ -13,7 +13,7 @@ PACKAGES=(
   python3 python3-pydicom python3-pytest python3-requests
   python3-numpy python3-pil fonts-dejavu-core libfreetype-dev
   libtesseract-dev tesseract-ocr tesseract-ocr-eng
-  wamerican pixelmed-apps
+  wamerican hunspell-en-med pixelmed-apps
   openjdk-17-jdk-headless
   curl procps
   chromium nodejs

@@ -264,10 +264,10 @@ TEST(ProfileTables, MethodCodes)
 TEST(ProfileTables, EmbeddedIsByteExact)
 {
   const std::map<std::string, std::string>& embedded = EmbeddedProfileFiles();
-  ASSERT_EQ(5u, embedded.size());
+  ASSERT_EQ(6u, embedded.size());
   for (const char* name : { "AttributeConfidentialityProfile.json", "ActionCodes.json",
                             "SafePrivateAttributes.json", "DeidentificationMethodCodes.json",
-                            "AttributeTypes.json" })
+                            "AttributeTypes.json", "Vocabulary.json" })
   {
     ASSERT_EQ(1u, embedded.count(name)) << name;
     EXPECT_EQ(ReadSourceFile(std::string("Profiles/") + name), embedded.at(name)) << name;

@@ -8,6 +8,7 @@
 #include "Engine/DefaultProviders.h"
 #include "Engine/PixelCleaner.h"
 #include "Engine/SeriesDefacer.h"
+#include "Engine/TextCleaner.h"
 
 namespace Deid
 {
@@ -20,7 +21,7 @@ namespace Deid
       RandomUidProvider uids_;
       RandomPseudonymProvider pseudonyms_;
       FixedDateOffsetProvider dateOffsets_;
-      ConservativeTextCleaner textCleaner_;
+      VocabularyTextCleaner textCleaner_;   // action C on text (E.3.3-E.3.5); shared by the keyed providers
       RegionPixelCleaner pixelCleaner_;   // Clean Pixel Data (E.3.1): the configured regions
       // Clean Recognizable Visual Features (E.3.2): one plane per head CT
       // series of the operation, from the series stored in Orthanc.

@@ -46,7 +46,7 @@ namespace Deid
   {
   public:
     // Default: RandomUidProvider, RandomPseudonymProvider,
-    // FixedDateOffsetProvider (0 days), ConservativeTextCleaner.
+    // FixedDateOffsetProvider (0 days), VocabularyTextCleaner (Engine/TextCleaner.h).
     static std::unique_ptr<OperationProviders> Create(const OperationDescription& operation);
   };
 }
