@@ -4,6 +4,7 @@ the plugin on the same configuration and key store, encryption for a
 recipient then re-identification, and -j 1 == -j 2."""
 
 import json
+import secrets
 import os
 import shutil
 import subprocess
@@ -125,11 +126,21 @@ def test_folder_in_folder_out_with_failures(work):
     assert len({pydicom.dcmread(p).StudyInstanceUID for p in files}) == 1
 
 
-def test_same_pseudonyms_uids_and_dates_as_the_plugin(start_orthanc, work):
+@pytest.mark.parametrize("store", ["SQLite", "PostgreSQL"])
+def test_same_pseudonyms_uids_and_dates_as_the_plugin(start_orthanc, work, store):
+    if store == "SQLite":
+        key_store = {"Path": os.path.join(work, "keys.db")}
+    else:
+        conninfo = os.environ.get("DEID_TEST_POSTGRES", "")
+        if not conninfo:
+            pytest.skip("DEID_TEST_POSTGRES is not set (see Resources/StartTestPostgres.sh)")
+        key_store = {"Type": "PostgreSQL", "ConnectionString": conninfo}
+    # A new project per run: a PostgreSQL database outlives the test.
+    project = "trial" + secrets.token_hex(4)
     server = start_orthanc({"Deidentification": {
-        "KeyStore": {"Path": os.path.join(work, "keys.db")},
-        "Projects": {"trial": {"Pseudonym": {"Prefix": "TRIAL", "Digits": 6}}},
-    }}, name="cli-same")
+        "KeyStore": key_store,
+        "Projects": {project: {"Pseudonym": {"Prefix": "TRIAL", "Digits": 6}}},
+    }}, name="cli-same-" + store)
     inputs = os.path.join(work, "in")
     make_study(inputs, patient_id="PAT-SAME")
 
@@ -138,14 +149,14 @@ def test_same_pseudonyms_uids_and_dates_as_the_plugin(start_orthanc, work):
         with open(path, "rb") as f:
             uploaded = server.upload(f.read())
         instance_id = uploaded["ID"]
-        body = dict(RESEARCH, Project="trial")
+        body = dict(RESEARCH, Project=project)
         answer = server.post("/instances/%s/deidentify" % instance_id, json.dumps(body))
         copy = pydicom.dcmread(pydicom.filebase.DicomBytesIO(answer.content))
         through_plugin[copy.SOPInstanceUID] = copy
 
     out = os.path.join(work, "out")
     run_cli("deidentify", inputs, "-o", out, "-c", server.config_path,
-            "-r", json.dumps(dict(RESEARCH, Project="trial")), "--no-progress", check_code=0)
+            "-r", json.dumps(dict(RESEARCH, Project=project)), "--no-progress", check_code=0)
     through_cli = {pydicom.dcmread(p).SOPInstanceUID: pydicom.dcmread(p) for p in output_files(out)}
 
     assert sorted(through_cli) == sorted(through_plugin)
@@ -158,9 +169,15 @@ def test_same_pseudonyms_uids_and_dates_as_the_plugin(start_orthanc, work):
         assert cli_copy.StudyDate != "20200315"   # shifted by the patient's offset (E.3.6)
 
     # The CLI run is in the audit trail of the shared key store.
-    records = server.get_json("/deidentification/audit?limit=1000")["Records"]
-    cli = [r for r in records if r["Route"] == "cli"]
-    assert len(cli) == 1 and cli[0]["Project"] == "trial" and cli[0]["Status"] == "Success"
+    records, since = [], 0
+    while True:
+        page = server.get_json("/deidentification/audit?limit=1000&since=%d" % since)
+        records += page["Records"]
+        since = page["Next"]
+        if page["Done"]:
+            break
+    cli = [r for r in records if r["Route"] == "cli" and r["Project"] == project]
+    assert len(cli) == 1 and cli[0]["Status"] == "Success"
     assert cli[0]["Caller"]["Command"] == "orthanc-deidentify"
     assert cli[0]["Details"]["Instances"] == 3
 
