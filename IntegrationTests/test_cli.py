@@ -249,11 +249,17 @@ def test_without_configuration_keys_are_in_memory(work):
     inputs = os.path.join(work, "in")
     make_study(inputs)
     out = os.path.join(work, "out")
-    result = run_cli("deidentify", inputs, "-o", out, "--no-progress", check_code=0)
+    result = run_cli("deidentify", inputs, "-o", out, "--progress", check_code=0)
     assert "in memory" in result.stderr
+    assert "[##############################] 3/3" in result.stderr   # --progress even when not a terminal
     files = output_files(out)
     assert len(files) == 3
     assert len({pydicom.dcmread(p).PatientID for p in files}) == 1   # consistent within the run
+    # Another run has other keys: other UIDs. Default: no bar when stderr is not a terminal.
+    again = os.path.join(work, "again")
+    assert "[###" not in run_cli("deidentify", inputs, "-o", again, check_code=0).stderr
+    assert not set(os.listdir(again)) & set(os.listdir(out))
+    assert run_cli("--help", check_code=0).stdout.startswith("Usage:")
 
 
 def test_jobs_1_and_2_give_the_same_output(work):
