@@ -71,8 +71,7 @@ namespace
     {
       std::shared_ptr<const RecipientPrivateKey> key =
         services.GetReidentificationKey(request, c.keyFile, c.keyPasswordFile);
-      operation.kind = "reidentify";   // the audit's operation; route "reidentify"
-      operation.request = request;     // PrivateKey and Password are removed before the audit
+      operation = services.DescribeReidentification(request);
       RunInParallel(files, c.jobs, progress,
                     [&](const std::string& path, uint64_t& bytes)
                     { ReidentifyFile(path, bytes, c.output, *key); },

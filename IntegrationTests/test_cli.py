@@ -5,6 +5,7 @@ recipient then re-identification, and -j 1 == -j 2."""
 
 import json
 import secrets
+import sqlite3
 import os
 import shutil
 import subprocess
@@ -218,6 +219,25 @@ def test_encryption_then_reidentify_restores_the_originals(work, keys):
         for keyword in ("PatientID", "PatientName", "StudyDate", "StudyInstanceUID", "SeriesInstanceUID"):
             assert str(ds.get(keyword)) == str(original.get(keyword)), keyword
         assert "EncryptedAttributesSequence" not in ds
+
+    # Both runs are audited in the configured key store, with no key and no value.
+    store = os.path.join(work, "storage", "deidentification-keys.db")
+    with sqlite3.connect(store) as db:
+        rows = db.execute("SELECT operation, route, caller, status, details FROM deid_audit").fetchall()
+    assert [(r[0], r[1], r[3]) for r in rows] == [("deidentify", "cli", "Success"), ("reidentify", "reidentify", "Success")]
+    assert all(json.loads(r[2])["Command"] == "orthanc-deidentify" for r in rows)
+    with open(key) as f:
+        pem_line = f.read().splitlines()[1]
+    assert all(pem_line not in "".join(map(str, r)) and "Cli^Patient" not in "".join(map(str, r)) for r in rows)
+
+    # Files without an Encrypted Attributes Sequence fail alone, with a reason.
+    summary_path = os.path.join(work, "reidentify.json")
+    run_cli("reidentify", inputs, "-o", os.path.join(work, "r1"), "-c", config, "-k", key,
+            "--summary-json", summary_path, check_code=1)
+    with open(summary_path) as f:
+        summary = json.load(f)
+    assert summary["Failed"] == 3 and summary["Succeeded"] == 0
+    assert all("Encrypted Attributes" in reason for reason in summary["FailuresByReason"]), summary
 
     # Without the key, or with re-identification disabled: a usage error.
     run_cli("reidentify", protected, "-o", os.path.join(work, "r2"), "-c", config, "--no-progress", check_code=2)
