@@ -38,20 +38,20 @@ namespace
   int Run(const CommandLine& c)
   {
     const Json::Value request = ParseRequest(c.request, c.command);
-    std::vector<std::string> files = ListInputFiles(c.inputs);
-
     std::error_code error;
     std::filesystem::create_directories(c.output, error);
     if (error || !std::filesystem::is_directory(c.output))
     {
       throw UsageError("cannot create the output folder " + c.output);
     }
+    std::vector<std::string> files = ListInputFiles(c.inputs, c.output);
 
     CliServices services(c.config);
     std::fprintf(stderr, "orthanc-deidentify: %s\n", services.GetDescription().c_str());
 
     const bool progress = c.progress == ProgressMode::On ||
       (c.progress == ProgressMode::Auto && isatty(fileno(stderr)));
+    StopOnSignals();
     Summary summary;
     OperationDescription operation;
 
@@ -79,7 +79,7 @@ namespace
     }
 
     summary.Finish();
-    services.Audit(operation, summary.GetDone(), summary.GetFailed());
+    services.Audit(operation, summary.GetSucceeded() + summary.GetFailed(), summary.GetFailed());
     Report(summary, c);
     return summary.GetFailed() == 0 ? 0 : 1;
   }

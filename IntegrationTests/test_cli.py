@@ -294,3 +294,16 @@ def test_jobs_1_and_2_give_the_same_output(work):
         outputs.append({os.path.relpath(p, out): open(p, "rb").read() for p in output_files(out)})
     assert len(outputs[0]) == 6
     assert outputs[0] == outputs[1]
+
+
+def test_output_inside_the_input_is_not_read_again(work):
+    inputs = os.path.join(work, "in")
+    make_study(inputs)
+    out = os.path.join(inputs, "deidentified")
+    config = write_config(work)
+    for _ in range(2):
+        summary_path = os.path.join(work, "summary.json")
+        run_cli("deidentify", inputs, "-o", out, "-c", config, "--summary-json", summary_path, check_code=0)
+        with open(summary_path) as f:
+            assert json.load(f)["Succeeded"] == 3
+    assert len(output_files(out)) == 3   # the same keys: the same files again
