@@ -14,8 +14,9 @@ import tempfile
 import pydicom
 import pytest
 
-from conftest import PYDICOM_TEST_FILES, ROOT, base_config, free_port
+from conftest import PYDICOM_TEST_FILES, ROOT, SANITIZER_REPORTS, base_config, free_port
 
+# DEID_CLI: another build of the CLI (Resources/SanitizerTests.sh: the ASan build).
 CLI = os.environ.get("DEID_CLI", os.path.join(ROOT, "build", "orthanc-deidentify"))
 PYDICOM_CT = os.path.join(PYDICOM_TEST_FILES, "CT_small.dcm")
 PYDICOM_MR = os.path.join(PYDICOM_TEST_FILES, "MR_small.dcm")
@@ -24,6 +25,8 @@ RESEARCH = {"Profile": "research"}   # base_config: RetainLongitudinalModifiedDa
 
 def run_cli(*args, check_code=None):
     result = subprocess.run([CLI] + [str(a) for a in args], capture_output=True, text=True, timeout=120)
+    for report in SANITIZER_REPORTS:   # a CLI built with -DDEID_SANITIZE=ON (Resources/SanitizerTests.sh)
+        assert report not in result.stderr, result.stderr
     if check_code is not None:
         assert result.returncode == check_code, result.stderr
     return result
