@@ -85,9 +85,14 @@ namespace Deid
       void WriteOutput(const std::string& outputDir, const std::string& study, const std::string& series,
                        const std::string& sop, const std::string& dicom)
       {
+        if (study.empty() || series.empty() || sop.empty())
+        {
+          // Orthanc refuses such instances too.
+          throw FileFailure("no Study, Series or SOP Instance UID (they name the output file)");
+        }
         if (!IsSafeUid(study) || !IsSafeUid(series) || !IsSafeUid(sop))
         {
-          throw FileFailure("a Study, Series or SOP Instance UID of the output is missing or not a valid UID");
+          throw FileFailure("a Study, Series or SOP Instance UID of the output is not a valid UID");
         }
         namespace fs = std::filesystem;
         const fs::path folder = fs::path(outputDir) / study / series;

@@ -310,3 +310,24 @@ def test_output_inside_the_input_is_not_read_again(work):
         with open(summary_path) as f:
             assert json.load(f)["Succeeded"] == 3
     assert len(output_files(out)) == 3   # the same keys: the same files again
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI")
+def test_output_names_need_valid_uids(work):
+    inputs = os.path.join(work, "in")
+    no_series = make_instance(os.path.join(inputs, "a.dcm"))
+    del no_series.SeriesInstanceUID
+    no_series.save_as(os.path.join(inputs, "a.dcm"))
+    # With RetainUIDs the original UIDs name the output: a path in a UID must not escape it.
+    escaping = make_instance(os.path.join(inputs, "b.dcm"))
+    escaping.SOPInstanceUID = "../../escaped"
+    escaping.save_as(os.path.join(inputs, "b.dcm"))
+    out = os.path.join(work, "out")
+    summary_path = os.path.join(work, "summary.json")
+    run_cli("deidentify", inputs, "-o", out, "-r", '{"Options": ["RetainUIDs"]}', "--summary-json", summary_path,
+            check_code=1)
+    with open(summary_path) as f:
+        reasons = json.load(f)["FailuresByReason"]
+    assert reasons == {"no Study, Series or SOP Instance UID (they name the output file)": 1,
+                       "a Study, Series or SOP Instance UID of the output is not a valid UID": 1}
+    assert output_files(out) == [] and not os.path.exists(os.path.join(work, "escaped.dcm"))
