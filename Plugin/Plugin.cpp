@@ -17,6 +17,9 @@
 #include "Jobs/SendJob.h"
 #include "Orthanc/OrthancJob.h"
 #include "Operations/KeyStoreService.h"
+#include "Operations/ServiceLog.h"
+#include "Operations/ProviderFactory.h"
+#include "Operations/StoredSeriesSlices.h"
 #include "Rest/MappingRoutes.h"
 #include "Orthanc/OrthancApi.h"
 #include "Rest/ProfileRoutes.h"
@@ -42,6 +45,8 @@ extern "C"
   {
     using namespace Deid;
     OrthancApi::SetContext(context);
+    ServiceLog::SetErrorSink([](const std::string& message) { OrthancApi::LogError(message); });
+    ProviderFactory::SetSeriesLoader(LoadStoredSeriesSlices);   // defacing reads series from Orthanc (E.3.2)
 
     if (OrthancPluginCheckVersion(context) == 0)
     {

@@ -1,7 +1,6 @@
 #include "Operations/ProviderFactory.h"
 
 #include "Operations/KeyStoreService.h"
-#include "Operations/StoredSeriesSlices.h"
 
 #include "Configuration/Configuration.h"
 
@@ -14,6 +13,8 @@ namespace Deid
 {
   namespace
   {
+    SeriesDefacer::SeriesLoader seriesLoader_;   // set once at start-up, read-only afterwards
+
     // Random values, consistent within the operation only.
     class DefaultOperationProviders : public OperationProviders
     {
@@ -34,10 +35,10 @@ namespace Deid
       {
         // At ingestion the series is still arriving (and the received-instance
         // callback must not read Orthanc): head CT is refused there.
-        if (operation.kind != "ingest" && operation.profile &&
+        if (operation.kind != "ingest" && seriesLoader_ && operation.profile &&
             operation.profile->GetOptions().Has(Option::CleanRecognizableVisualFeatures))
         {
-          defacer_.reset(new SeriesDefacer(LoadStoredSeriesSlices));
+          defacer_.reset(new SeriesDefacer(seriesLoader_));
           context_.defacer = defacer_.get();
         }
         context_.uids = &uids_;
@@ -47,6 +48,11 @@ namespace Deid
         context_.pixelCleaner = &pixelCleaner_;
       }
     };
+  }
+
+  void ProviderFactory::SetSeriesLoader(SeriesDefacer::SeriesLoader loader)
+  {
+    seriesLoader_ = std::move(loader);
   }
 
   std::unique_ptr<OperationProviders> ProviderFactory::Create(const OperationDescription& operation)

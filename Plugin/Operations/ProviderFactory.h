@@ -5,6 +5,7 @@
 #pragma once
 
 #include "Engine/Deidentifier.h"
+#include "Engine/SeriesDefacer.h"
 
 #include <json/value.h>
 
@@ -48,5 +49,11 @@ namespace Deid
     // Default: RandomUidProvider, RandomPseudonymProvider,
     // FixedDateOffsetProvider (0 days), VocabularyTextCleaner (Engine/TextCleaner.h).
     static std::unique_ptr<OperationProviders> Create(const OperationDescription& operation);
+
+    // Clean Recognizable Visual Features (E.3.2): where the other slices of a
+    // series come from. The plugin reads them from Orthanc
+    // (StoredSeriesSlices.h); without a loader (the command line), head CT is
+    // refused under that option. Set once at start-up.
+    static void SetSeriesLoader(SeriesDefacer::SeriesLoader loader);
   };
 }
