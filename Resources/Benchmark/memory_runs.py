@@ -7,11 +7,13 @@ Orthanc's own cache as growth):
   of Orthanc's resident memory, peak during the job minus the resident size
   just before it (after the ingest);
 - one large multi-frame instance through POST /tools/deidentify: the peak
-  growth during the request relative to the file size.
+  growth during the request relative to the file size; then, for reference,
+  the growth during Orthanc's own POST /instances of the same file.
 """
 
 import concurrent.futures
 import os
+import shutil
 import threading
 import time
 
@@ -62,10 +64,10 @@ def job_memory(plugin, directory, paths, clients, extra_config, log):
         server.stop()
 
 
-def large_instance_memory(plugin, directory, path, extra_config):
+def _post_file(plugin, directory, path, route, extra_config, out_path):
+    """POST the file to route in a fresh Orthanc; returns (sampler, seconds, answer size)."""
     size = os.path.getsize(path)
     server = OrthancProcess(plugin, directory, dict(extra_config, **NO_CACHE)).start()
-    out_path = os.path.join(directory, "large-deidentified.dcm")
     try:
         time.sleep(1)
         with PeakSampler(server.pid) as sampler:
@@ -73,20 +75,32 @@ def large_instance_memory(plugin, directory, path, extra_config):
             with open(path, "rb") as body:
                 # "identity": requests asks for gzip by default, and Orthanc would then
                 # compress the answer (most of the time and memory would be zlib's).
-                response = server.request("POST", "/tools/deidentify", data=body, stream=True,
+                response = server.request("POST", route, data=body, stream=True,
                                           headers={"Content-Type": "application/dicom",
                                                    "Content-Length": str(size), "Accept-Encoding": "identity"})
                 with open(out_path, "wb") as out:
                     for chunk in response.iter_content(1 << 20):
                         out.write(chunk)
             elapsed = time.perf_counter() - start
-        written = os.path.getsize(out_path)
-        if written < size // 2:
-            raise RuntimeError("/tools/deidentify answered %d bytes for a %d-byte instance" % (written, size))
-        result = sampler.as_json()
-        result.update({"SizeMB": size / MB, "Seconds": elapsed, "PeakOverSize": sampler.growth / float(size)})
-        return result
+        return sampler, elapsed, os.path.getsize(out_path)
     finally:
         server.stop()
         if os.path.exists(out_path):
             os.remove(out_path)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def large_instance_memory(plugin, directory, path, extra_config):
+    size = os.path.getsize(path)
+    out_path = os.path.join(os.path.dirname(path), "large-answer.tmp")
+    sampler, elapsed, written = _post_file(plugin, directory + "-deidentify", path, "/tools/deidentify",
+                                           extra_config, out_path)
+    if written < size // 2:
+        raise RuntimeError("/tools/deidentify answered %d bytes for a %d-byte instance" % (written, size))
+    result = sampler.as_json()
+    result.update({"SizeMB": size / MB, "Seconds": elapsed, "PeakOverSize": sampler.growth / float(size)})
+    # For reference: what Orthanc alone needs to receive and store the same file (a fresh Orthanc too).
+    reference, _, _ = _post_file(plugin, directory + "-ingest", path, "/instances", extra_config, out_path)
+    result["OrthancIngestGrowthMB"] = reference.growth / MB
+    result["OrthancIngestPeakOverSize"] = reference.growth / float(size)
+    return result

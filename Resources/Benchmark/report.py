@@ -98,6 +98,8 @@ def print_report(header, operations, memory, results, skipped, out):
             print("| /tools/deidentify, one %.0f MB multi-frame instance | %.0f | %.0f | %.0f | %.2fx its size, "
                   "%.1f s |" % (large["SizeMB"], large["BaselineMB"], large["PeakMB"], large["GrowthMB"],
                                 large["PeakOverSize"], large["Seconds"]), file=out)
+            print("| reference: Orthanc's own POST /instances of the same file | | | %.0f | %.2fx its size |"
+                  % (large["OrthancIngestGrowthMB"], large["OrthancIngestPeakOverSize"]), file=out)
     print(file=out)
     print("| Ratio | measured | target | result |", file=out)
     print("|---|---|---|---|", file=out)
