@@ -17,6 +17,7 @@
 #include "Jobs/SendJob.h"
 #include "Orthanc/OrthancJob.h"
 #include "Operations/KeyStoreService.h"
+#include "Operations/ServiceLog.h"
 #include "Rest/MappingRoutes.h"
 #include "Orthanc/OrthancApi.h"
 #include "Rest/ProfileRoutes.h"
@@ -42,6 +43,7 @@ extern "C"
   {
     using namespace Deid;
     OrthancApi::SetContext(context);
+    ServiceLog::SetErrorSink([](const std::string& message) { OrthancApi::LogError(message); });
 
     if (OrthancPluginCheckVersion(context) == 0)
     {

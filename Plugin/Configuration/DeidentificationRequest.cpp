@@ -1,6 +1,7 @@
 #include "Configuration/DeidentificationRequest.h"
 
 #include "Configuration/CallerPolicy.h"
+#include "Configuration/RequestProfile.h"
 
 #include "Orthanc/CallerContext.h"
 #include "Orthanc/KnownKeys.h"
@@ -15,67 +16,27 @@ namespace Deid
   // the configuration's own (rules), trusted.
   static void Resolve(DeidentificationRequest& r, const Json::Value& body, bool fromCaller)
   {
-    const Json::Value& profileName = body["Profile"];
-    const Json::Value& options = body["Options"];
-    const Configuration& configuration = Configuration::Get();
-
-    const NamedProfile* named = nullptr;
-    if (profileName.isNull())
+    RequestCheck check;
+    if (fromCaller)
     {
-      named = &configuration.GetDefaultProfile();
-    }
-    else if (!profileName.isString())
-    {
-      throw HttpError::BadRequest("\"Profile\" must be the name of a configured profile");
-    }
-    else
-    {
-      named = configuration.FindProfile(profileName.asString());
-      if (named == nullptr)
+      check = [&body](const NamedProfile& profile, bool named, const OptionSet& extra)
       {
-        throw HttpError::BadRequest("Unknown de-identification profile: " + SafeText::Quote(profileName.asString()) +
-                                    " (see GET /deidentification/profiles)");
-      }
+        CallerPolicy::Get().Check(profile, named, extra, body);   // 403 if refused
+      };
     }
 
-    OptionSet extra;
+    RequestProfile resolved;
     try
     {
-      extra = Configuration::ParseOptions(options, "Request");
+      resolved = ResolveRequestProfile(body, check);
     }
     catch (const DeidError& e)
     {
-      throw HttpError::BadRequest(e.what());
+      throw HttpError::BadRequest(e.what());   // unknown profile or option, refused combination
     }
-
-    if (fromCaller)
-    {
-      CallerPolicy::Get().Check(*named, !profileName.isNull(), extra, body);   // 403 if refused
-    }
-
-    r.profileName = named->name;
-    r.options = named->options;
-    for (Option o : extra.List())
-    {
-      r.options.Add(o);
-    }
-
-    if (r.options == named->options)
-    {
-      r.profile = named->profile;
-    }
-    else
-    {
-      try
-      {
-        r.profile = std::make_shared<Profile>(configuration.GetTables(), r.options, named->name,
-                                             named->profile->GetBurnedInTextPolicy());
-      }
-      catch (const DeidError& e)
-      {
-        throw HttpError::BadRequest(e.what());   // a refused option or combination
-      }
-    }
+    r.profileName = resolved.profileName;
+    r.options = resolved.options;
+    r.profile = resolved.profile;
   }
 
   static bool GetBoolean(const Json::Value& body, const char* key, bool defaultValue)

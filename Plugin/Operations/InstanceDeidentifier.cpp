@@ -7,6 +7,8 @@
 #include "Engine/LargeStack.h"
 #include "Engine/NestingDepth.h"
 
+#include <dcmtk/dcmdata/dcdeftag.h>
+
 namespace Deid
 {
   // PS3.15 E.1.1 step 4: the Encrypted Attributes Sequence. The encryption
@@ -26,6 +28,12 @@ namespace Deid
     {
       writer->Protect(*file.getDataset(), *result.modifiedAttributes);
     }
+  }
+
+  static std::string GetUid(DcmDataset& dataset, const DcmTagKey& tag)
+  {
+    OFString value;
+    return dataset.findAndGetOFString(tag, value).good() ? std::string(value.c_str()) : std::string();
   }
 
 
@@ -66,6 +74,9 @@ namespace Deid
         throw DeidError(ErrorCode::BadInput, "the output would have sequences nested more than " +
                         std::to_string(GetMaximumNestingDepth()) + " levels deep (the maximum nesting depth)");
       }
+      output.studyInstanceUid = GetUid(*file->getDataset(), DCM_StudyInstanceUID);
+      output.seriesInstanceUid = GetUid(*file->getDataset(), DCM_SeriesInstanceUID);
+      output.sopInstanceUid = GetUid(*file->getDataset(), DCM_SOPInstanceUID);
       output.dicom = WriteDicom(*file);
     }
     catch (const DeidError& e)

@@ -14,6 +14,10 @@ namespace Deid
   {
     std::string dicom;                 // the de-identified Part 10 file
     DeidentificationResult result;     // changes (if recorded), originals (if collected)
+    // The new UIDs of the copy (empty if absent), e.g. to name output files.
+    std::string studyInstanceUid;
+    std::string seriesInstanceUid;
+    std::string sopInstanceUid;
   };
 
   class InstanceDeidentifier

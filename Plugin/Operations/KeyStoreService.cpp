@@ -1,11 +1,12 @@
 #include "Operations/KeyStoreService.h"
 
-#include "Orthanc/CallerContext.h"
 #include "Configuration/Configuration.h"
-#include "Orthanc/OrthancApi.h"
+#include "Operations/ServiceLog.h"
 
 #include "Engine/DeidError.h"
 #include "Engine/SafeText.h"
+
+#include <json/writer.h>
 
 #include <filesystem>
 
@@ -128,6 +129,14 @@ namespace Deid
       return result;
     }
 
+    // Compact JSON (the UID scope depends on it: must stay byte for byte the same).
+    std::string WriteCompactJson(const Json::Value& value)
+    {
+      Json::StreamWriterBuilder builder;
+      builder["indentation"] = "";
+      return Json::writeString(builder, value);
+    }
+
     std::string JsonArray(const std::vector<std::string>& values)
     {
       Json::Value a(Json::arrayValue);
@@ -135,7 +144,7 @@ namespace Deid
       {
         a.append(v);
       }
-      return OrthancApi::WriteJson(a, false);
+      return WriteCompactJson(a);
     }
   }
 
@@ -354,7 +363,7 @@ namespace Deid
     std::string scope = "profile=" + operation.profileName + ";options=" + JoinOptions(operation);
     if (operation.request.isObject() && operation.request.isMember("Recipients"))
     {
-      scope += ";recipients=" + OrthancApi::WriteJson(operation.request["Recipients"], false);
+      scope += ";recipients=" + WriteCompactJson(operation.request["Recipients"]);
     }
 
     return std::unique_ptr<OperationProviders>(
@@ -449,17 +458,17 @@ namespace Deid
         }
         details["PixelRegions"] = regions;
       }
-      r.details = OrthancApi::WriteJson(details, false);
+      r.details = WriteCompactJson(details);
 
       store_->AppendAudit(r);
     }
     catch (const std::exception& e)
     {
-      OrthancApi::LogError(std::string("De-identification: cannot write the audit trail: ") + e.what());
+      ServiceLog::Error(std::string("De-identification: cannot write the audit trail: ") + e.what());
     }
     catch (...)
     {
-      OrthancApi::LogError("De-identification: cannot write the audit trail");
+      ServiceLog::Error("De-identification: cannot write the audit trail");
     }
   }
 }

@@ -1,0 +1,44 @@
+// The summary of a run: counts, failures by reason (never patient values),
+// throughput. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace Deid
+{
+  namespace Cli
+  {
+    class Summary
+    {
+    public:
+      Summary();
+
+      void AddSuccess(uint64_t inputBytes);
+      void AddFailure(uint64_t inputBytes, const std::string& reason);
+      void Finish();   // stops the clock
+
+      size_t GetSucceeded() const;
+      size_t GetFailed() const;
+      size_t GetDone() const;
+      double GetSeconds() const;
+
+      // Human summary (stderr) and the --summary-json document.
+      std::string Describe(const std::string& command) const;
+      std::string ToJson() const;
+
+    private:
+      mutable std::mutex mutex_;
+      std::chrono::steady_clock::time_point start_;
+      std::chrono::steady_clock::time_point end_;
+      bool finished_ = false;
+      size_t succeeded_ = 0;
+      size_t failed_ = 0;
+      uint64_t inputBytes_ = 0;
+      std::map<std::string, size_t> failuresByReason_;
+    };
+  }
+}
