@@ -36,6 +36,7 @@ def test_tiny_run_prints_every_ratio(tmp_path):
     for key in expected:
         operation = document["Operations"][key]
         assert len(operation["Seconds"]) == 1 and operation["InstancesPerSecond"] > 0, key
+        assert operation["MedianCpuSeconds"] >= 0, key
     assert document["Memory"]["Job"]["Instances"] == 50
     assert document["Memory"]["Job"]["PeakMB"] >= document["Memory"]["Job"]["BaselineMB"] > 0
     large = document["Memory"]["LargeInstance"]

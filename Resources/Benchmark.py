@@ -143,7 +143,7 @@ def timed_rounds(args, work, paths, certificate, section, skipped):
             ("clean", timed_cases.StudyRoute(server, ingest, "deidentify", {"Profile": "clean"}, n)),
         ]
         files = file_cases(args, work, os.path.dirname(paths[0]), certificate, section, n, skipped)
-        times = {}
+        times, cpu_times = {}, {}
         for round_ in range(args.warmup + args.repeat):
             timed = round_ >= args.warmup
             # The ingest first (the other Orthanc cases need the stored study), then the others
@@ -152,14 +152,16 @@ def timed_rounds(args, work, paths, certificate, section, skipped):
             shift = round_ % len(order)
             order = [("ingest", ingest)] + order[shift:] + order[:shift]
             for key, run in order:
-                elapsed = run()
-                log("  round %d/%d%s: %-14s %.2f s" % (round_ + 1, args.warmup + args.repeat,
-                                                       "" if timed else " (warm-up)", key, elapsed))
+                elapsed, cpu = run()
+                log("  round %d/%d%s: %-14s %.2f s (CPU %.2f s)" % (round_ + 1, args.warmup + args.repeat,
+                                                                    "" if timed else " (warm-up)", key, elapsed,
+                                                                    cpu))
                 if timed:
                     times.setdefault(key, []).append(elapsed)
+                    cpu_times.setdefault(key, []).append(cpu)
         ingest.delete_study()
         cli_summary = next((run.last_summary for key, run in files if key == "cli_encrypted"), None)
-        return times, system, capabilities, cli_summary
+        return times, cpu_times, system, capabilities, cli_summary
     finally:
         server.stop()
 
@@ -196,11 +198,11 @@ def run(args, work):
     total_bytes = sum(os.path.getsize(p) for p in paths)
     load_before = os.getloadavg()
     log("Timed rounds: %d warm-up + %d timed" % (args.warmup, args.repeat))
-    times, system, capabilities, cli_summary = timed_rounds(args, work, paths, certificate, section, skipped)
+    times, cpu_times, system, capabilities, cli_summary = timed_rounds(args, work, paths, certificate, section, skipped)
     memory = memory_measurements(args, work, section)
     load_after = os.getloadavg()
 
-    operations = report.summarize(times, len(paths), total_bytes)
+    operations = report.summarize(times, cpu_times, len(paths), total_bytes)
     results = report.targets(operations, memory)
     header = [
         "Date: %s UTC" % datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"),

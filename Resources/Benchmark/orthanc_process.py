@@ -59,6 +59,12 @@ class OrthancProcess:
     def pid(self):
         return self.process.pid
 
+    def cpu_seconds(self):
+        """User + system CPU time of Orthanc (all its threads) so far, from /proc/<pid>/stat."""
+        with open("/proc/%d/stat" % self.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+
     def start(self, timeout=60):
         with open(self.config_path, "w") as f:
             json.dump(self.config, f, indent=2)

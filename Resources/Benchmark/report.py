@@ -39,13 +39,14 @@ def _check(value, comparison, target):
     return value >= target
 
 
-def summarize(times, count, total_bytes):
+def summarize(times, cpu_times, count, total_bytes):
     operations = {}
     for key, name in OPERATIONS:
         if times.get(key):
             median = statistics.median(times[key])
             operations[key] = {"Name": name, "Seconds": times[key], "MedianSeconds": median,
-                               "InstancesPerSecond": count / median, "MBPerSecond": total_bytes / MB / median}
+                               "InstancesPerSecond": count / median, "MBPerSecond": total_bytes / MB / median,
+                               "CpuSeconds": cpu_times[key], "MedianCpuSeconds": statistics.median(cpu_times[key])}
     return operations
 
 
@@ -77,14 +78,17 @@ def print_report(header, operations, memory, results, skipped, out):
         print(line, file=out)
     print(file=out)
     anonymize = operations.get("anonymize", {}).get("MedianSeconds")
-    print("| Operation | median s | instances/s | MB/s | speed vs /anonymize |", file=out)
-    print("|---|---|---|---|---|", file=out)
+    print("| Operation | median s | instances/s | MB/s | speed vs /anonymize | median CPU s |", file=out)
+    print("|---|---|---|---|---|---|", file=out)
     for key, _ in OPERATIONS:
         if key in operations:
             o = operations[key]
             versus = "%.2fx" % (anonymize / o["MedianSeconds"]) if anonymize else "-"
-            print("| %s | %.2f | %.1f | %.1f | %s |" % (o["Name"], o["MedianSeconds"], o["InstancesPerSecond"],
-                                                         o["MBPerSecond"], versus), file=out)
+            print("| %s | %.2f | %.1f | %.1f | %s | %.2f |" % (o["Name"], o["MedianSeconds"], o["InstancesPerSecond"],
+                                                               o["MBPerSecond"], versus, o["MedianCpuSeconds"]),
+                  file=out)
+    print("(CPU: Orthanc's user + system time for the REST rows, not the benchmark's HTTP clients; the"
+          " process's for the file rows)", file=out)
     job, large = memory.get("Job"), memory.get("LargeInstance")
     if job or large:
         print(file=out)

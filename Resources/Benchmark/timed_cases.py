@@ -1,5 +1,7 @@
 """The timed operations. Each case is a callable returning the elapsed
-seconds of one run; it checks its own result (a wrong count raises: the
+seconds of one run and the CPU seconds it cost (Orthanc's user + system time
+for the REST cases, the child process's for the file commands: less
+sensitive than wall-clock time to other load on the machine); it checks its own result (a wrong count raises: the
 benchmark then stops with a non-zero exit code) and removes its output, so
 that storage does not grow between repeats.
 """
@@ -7,6 +9,7 @@ that storage does not grow between repeats.
 import concurrent.futures
 import json
 import os
+import resource
 import shutil
 import subprocess
 import threading
@@ -19,6 +22,11 @@ import study_generator
 
 
 IDENTIFYING_NAME = study_generator.PATIENT_NAME.split("^")[0]
+
+
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def count_files(folder):
@@ -58,16 +66,18 @@ class RestIngest:
 
     def __call__(self):
         self.delete_study()
+        cpu = self.server.cpu_seconds()
         start = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(self.clients) as pool:
             answers = list(pool.map(self._upload, self.blobs))
         elapsed = time.perf_counter() - start
+        cpu = self.server.cpu_seconds() - cpu
         studies = {answer["ParentStudy"] for answer in answers}
         if len(studies) != 1 or any(answer.get("Status") != "Success" for answer in answers):
             raise RuntimeError("REST ingest: %d studies, statuses %s" % (
                 len(studies), sorted({answer.get("Status") for answer in answers})))
         self.study = studies.pop()
-        return elapsed
+        return elapsed, cpu
 
 
 class StudyRoute:
@@ -79,9 +89,11 @@ class StudyRoute:
     def __call__(self):
         path = "/studies/%s/%s" % (self.ingest.study, self.route)
         body = dict(self.body, Synchronous=True)
+        cpu = self.server.cpu_seconds()
         start = time.perf_counter()
         answer = self.server.post_json(path, body)
         elapsed = time.perf_counter() - start
+        cpu = self.server.cpu_seconds() - cpu
         failed = answer.get("FailedInstancesCount", 0)
         produced = len(self.server.get_json("/studies/%s/instances" % answer["ID"]))
         name = self.server.get_json("/studies/%s" % answer["ID"])["PatientMainDicomTags"].get("PatientName", "")
@@ -91,7 +103,7 @@ class StudyRoute:
                                % (path, json.dumps(self.body), produced, self.count, failed))
         if IDENTIFYING_NAME in name:
             raise RuntimeError("%s %s kept the patient name" % (path, json.dumps(self.body)))
-        return elapsed
+        return elapsed, cpu
 
 
 class FileCommand:
@@ -104,9 +116,11 @@ class FileCommand:
 
     def __call__(self):
         shutil.rmtree(self.out_dir, ignore_errors=True)
+        cpu = children_cpu_seconds()
         start = time.perf_counter()
         result = subprocess.run(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         elapsed = time.perf_counter() - start
+        cpu = children_cpu_seconds() - cpu
         if result.returncode != 0:
             raise RuntimeError("%s exited with %d: %s\n%s" % (self.name, result.returncode, " ".join(self.command),
                                                                 result.stdout.decode("utf-8", "replace")[-3000:]))
@@ -122,7 +136,7 @@ class FileCommand:
                 except ValueError:
                     self.last_summary = None
         shutil.rmtree(self.out_dir, ignore_errors=True)
-        return elapsed
+        return elapsed, cpu
 
 
 def plain_copy(in_dir, out_dir, count):
