@@ -173,6 +173,18 @@ namespace Deid
     }
 
 
+    OperationDescription CliServices::DescribeReidentification(const Json::Value& request) const
+    {
+      OperationDescription d;
+      d.kind = "reidentify";   // the audit's operation "reidentify" (KeyStoreService::RecordOperation)
+      d.request = request;
+      d.request.removeMember("PrivateKey");
+      d.request.removeMember("Password");
+      d.caller = DescribeCaller();
+      return d;
+    }
+
+
     std::shared_ptr<const RecipientPrivateKey> CliServices::GetReidentificationKey(const Json::Value& request,
                                                                                   const std::string& keyFile,
                                                                                   const std::string& passwordFile) const

@@ -34,6 +34,9 @@ namespace Deid
       // cipher. Throws UsageError.
       OperationDescription DescribeDeidentification(const Json::Value& request) const;
 
+      // The operation of a re-identification, for the audit (no secret).
+      OperationDescription DescribeReidentification(const Json::Value& request) const;
+
       // The private key of a re-identification: -k FILE, else the request's
       // "PrivateKey" / "Password", else the configured PrivateKeyFile. With a
       // configuration, its "EnableReidentification" must be true. Throws UsageError.

@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <memory>
 #include <thread>
 #include <unistd.h>
@@ -25,15 +24,21 @@ namespace Deid
     {
       const char* const LABEL = "the file";
 
+      // The whole file in one read (its size from the file system).
       std::string ReadInput(const std::string& path, uint64_t& inputBytes)
       {
-        std::ifstream in(path, std::ios::binary);
+        std::ifstream in(path, std::ios::binary | std::ios::ate);
         if (!in)
         {
           throw FileFailure("cannot read the file");
         }
-        std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (in.bad())
+        const std::streamoff size = in.tellg();
+        if (size < 0 || !in.seekg(0))
+        {
+          throw FileFailure("cannot read the file");
+        }
+        std::string data(static_cast<size_t>(size), '\0');
+        if (size > 0 && !in.read(&data[0], size))
         {
           throw FileFailure("cannot read the file");
         }

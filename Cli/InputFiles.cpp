@@ -9,7 +9,7 @@ namespace Deid
 {
   namespace Cli
   {
-    std::vector<std::string> ListInputFiles(const std::vector<std::string>& inputs)
+    std::vector<std::string> ListInputFiles(const std::vector<std::string>& inputs, const std::string& output)
     {
       namespace fs = std::filesystem;
       std::vector<std::string> files;
@@ -35,7 +35,12 @@ namespace Deid
             {
               break;
             }
-            if (it->is_regular_file(error))
+            std::error_code ignored;
+            if (it->is_directory(ignored) && fs::equivalent(it->path(), output, ignored))
+            {
+              it.disable_recursion_pending();   // the output folder
+            }
+            else if (it->is_regular_file(error))
             {
               found.push_back(it->path().string());
             }

@@ -10,7 +10,9 @@ namespace Deid
 {
   namespace Cli
   {
-    // Throws UsageError for an input that does not exist.
-    std::vector<std::string> ListInputFiles(const std::vector<std::string>& inputs);
+    // Throws UsageError for an input that does not exist. The output folder
+    // is skipped if it lies inside an input folder (a second run over the
+    // same tree must not take the first run's output as input).
+    std::vector<std::string> ListInputFiles(const std::vector<std::string>& inputs, const std::string& output);
   }
 }

@@ -35,32 +35,48 @@ namespace
     }
   }
 
+  void CreateOutputFolder(const std::string& output)
+  {
+    std::error_code error;
+    std::filesystem::create_directories(output, error);
+    if (error || !std::filesystem::is_directory(output))
+    {
+      throw UsageError("cannot create the output folder " + output);
+    }
+  }
+
+  // Every usage and configuration error is found before anything is written.
   int Run(const CommandLine& c)
   {
     const Json::Value request = ParseRequest(c.request, c.command);
-    std::vector<std::string> files = ListInputFiles(c.inputs);
-
-    std::error_code error;
-    std::filesystem::create_directories(c.output, error);
-    if (error || !std::filesystem::is_directory(c.output))
-    {
-      throw UsageError("cannot create the output folder " + c.output);
-    }
+    const std::vector<std::string> files = ListInputFiles(c.inputs, c.output);
 
     CliServices services(c.config);
     std::fprintf(stderr, "orthanc-deidentify: %s\n", services.GetDescription().c_str());
 
-    const bool progress = c.progress == ProgressMode::On ||
-      (c.progress == ProgressMode::Auto && isatty(fileno(stderr)));
-    Summary summary;
     OperationDescription operation;
-
+    std::unique_ptr<OperationProviders> providers;
+    std::shared_ptr<const RecipientPrivateKey> key;
     if (c.command == "deidentify")
     {
       operation = services.DescribeDeidentification(request);
       // One set of providers for the whole run, shared by the workers (as
       // one plugin job shares them): the same UIDs within and across runs.
-      std::unique_ptr<OperationProviders> providers = ProviderFactory::Create(operation);
+      providers = ProviderFactory::Create(operation);
+    }
+    else
+    {
+      key = services.GetReidentificationKey(request, c.keyFile, c.keyPasswordFile);
+      operation = services.DescribeReidentification(request);
+    }
+    CreateOutputFolder(c.output);
+
+    const bool progress = c.progress == ProgressMode::On ||
+      (c.progress == ProgressMode::Auto && isatty(fileno(stderr)));
+    StopOnSignals();
+    Summary summary;
+    if (providers)
+    {
       DeidentificationContext& context = providers->GetContext();
       RunInParallel(files, c.jobs, progress,
                     [&](const std::string& path, uint64_t& bytes)
@@ -69,10 +85,6 @@ namespace
     }
     else
     {
-      std::shared_ptr<const RecipientPrivateKey> key =
-        services.GetReidentificationKey(request, c.keyFile, c.keyPasswordFile);
-      operation.kind = "reidentify";   // the audit's operation; route "reidentify"
-      operation.request = request;     // PrivateKey and Password are removed before the audit
       RunInParallel(files, c.jobs, progress,
                     [&](const std::string& path, uint64_t& bytes)
                     { ReidentifyFile(path, bytes, c.output, *key); },
@@ -80,7 +92,7 @@ namespace
     }
 
     summary.Finish();
-    services.Audit(operation, summary.GetDone(), summary.GetFailed());
+    services.Audit(operation, summary.GetSucceeded() + summary.GetFailed(), summary.GetFailed());
     Report(summary, c);
     return summary.GetFailed() == 0 ? 0 : 1;
   }

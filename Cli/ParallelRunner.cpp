@@ -3,6 +3,7 @@
 #include "Engine/LargeStack.h"
 
 #include <atomic>
+#include <csignal>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -16,6 +17,12 @@ namespace Deid
     namespace
     {
       std::mutex stderrMutex_;
+      volatile std::sig_atomic_t interrupted_ = 0;
+
+      extern "C" void OnSignal(int)
+      {
+        interrupted_ = 1;
+      }
       bool progressShown_ = false;   // a bar is on the current line of stderr
 
       void DrawProgress(size_t done, size_t total, double seconds, bool last)
@@ -64,6 +71,13 @@ namespace Deid
     }
 
 
+    void StopOnSignals()
+    {
+      std::signal(SIGINT, OnSignal);
+      std::signal(SIGTERM, OnSignal);
+    }
+
+
     void RunInParallel(const std::vector<std::string>& files, unsigned int jobs, bool progress,
                        const FileTask& task, Summary& summary)
     {
@@ -72,6 +86,10 @@ namespace Deid
       {
         for (;;)
         {
+          if (interrupted_)
+          {
+            return;
+          }
           const size_t index = next.fetch_add(1);
           if (index >= files.size())
           {
@@ -109,6 +127,10 @@ namespace Deid
       for (std::thread& t : workers)
       {
         t.join();
+      }
+      if (interrupted_)
+      {
+        summary.AddNotProcessed(files.size() - std::min(files.size(), next.load()), "not processed: interrupted");
       }
 
       if (progress)

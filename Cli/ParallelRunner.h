@@ -27,6 +27,11 @@ namespace Deid
     // Processes one file; sets "inputBytes" to what it read. Throws FileFailure.
     using FileTask = std::function<void(const std::string& path, uint64_t& inputBytes)>;
 
+    // After SIGINT or SIGTERM, the workers finish their current file and
+    // take no other; the files not processed are counted as failed
+    // ("not processed: interrupted").
+    void StopOnSignals();
+
     void RunInParallel(const std::vector<std::string>& files, unsigned int jobs, bool progress,
                        const FileTask& task, Summary& summary);
   }

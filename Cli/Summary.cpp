@@ -17,6 +17,7 @@ namespace Deid
     {
       std::lock_guard<std::mutex> lock(mutex_);
       succeeded_++;
+      processed_++;
       inputBytes_ += inputBytes;
     }
 
@@ -24,8 +25,19 @@ namespace Deid
     {
       std::lock_guard<std::mutex> lock(mutex_);
       failed_++;
+      processed_++;
       inputBytes_ += inputBytes;
       failuresByReason_[reason]++;
+    }
+
+    void Summary::AddNotProcessed(size_t count, const std::string& reason)
+    {
+      if (count > 0)
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        failed_ += count;
+        failuresByReason_[reason] += count;
+      }
     }
 
     void Summary::Finish()
@@ -50,7 +62,7 @@ namespace Deid
     size_t Summary::GetDone() const
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      return succeeded_ + failed_;
+      return processed_;
     }
 
     double Summary::GetSeconds() const
@@ -69,7 +81,7 @@ namespace Deid
     {
       const double seconds = GetSeconds();
       std::lock_guard<std::mutex> lock(mutex_);
-      const size_t total = succeeded_ + failed_;
+      const size_t total = processed_;
       char line[512];
       std::snprintf(line, sizeof(line),
                     "orthanc-deidentify %s: %zu succeeded, %zu failed, %.2f s, %.1f instances/s, %.1f MB/s "
@@ -97,7 +109,7 @@ namespace Deid
         s["FailuresByReason"][f.first] = static_cast<Json::UInt64>(f.second);
       }
       s["Seconds"] = seconds;
-      s["InstancesPerSecond"] = Rate(static_cast<double>(succeeded_ + failed_), seconds);
+      s["InstancesPerSecond"] = Rate(static_cast<double>(processed_), seconds);
       s["MegabytesPerSecond"] = Rate(static_cast<double>(inputBytes_) / 1e6, seconds);
       s["InputBytes"] = static_cast<Json::UInt64>(inputBytes_);
       Json::StreamWriterBuilder builder;

@@ -19,11 +19,12 @@ namespace Deid
 
       void AddSuccess(uint64_t inputBytes);
       void AddFailure(uint64_t inputBytes, const std::string& reason);
+      void AddNotProcessed(size_t count, const std::string& reason);   // counted as failed
       void Finish();   // stops the clock
 
       size_t GetSucceeded() const;
       size_t GetFailed() const;
-      size_t GetDone() const;
+      size_t GetDone() const;   // files processed
       double GetSeconds() const;
 
       // Human summary (stderr) and the --summary-json document.
@@ -37,6 +38,7 @@ namespace Deid
       bool finished_ = false;
       size_t succeeded_ = 0;
       size_t failed_ = 0;
+      size_t processed_ = 0;   // read and tried (not the files left by an interruption)
       uint64_t inputBytes_ = 0;
       std::map<std::string, size_t> failuresByReason_;
     };

@@ -4,6 +4,8 @@ the plugin on the same configuration and key store, encryption for a
 recipient then re-identification, and -j 1 == -j 2."""
 
 import json
+import secrets
+import sqlite3
 import os
 import shutil
 import subprocess
@@ -12,8 +14,9 @@ import tempfile
 import pydicom
 import pytest
 
-from conftest import PYDICOM_TEST_FILES, ROOT, base_config, free_port
+from conftest import PYDICOM_TEST_FILES, ROOT, SANITIZER_REPORTS, base_config, free_port
 
+# DEID_CLI: another build of the CLI (Resources/SanitizerTests.sh: the ASan build).
 CLI = os.environ.get("DEID_CLI", os.path.join(ROOT, "build", "orthanc-deidentify"))
 PYDICOM_CT = os.path.join(PYDICOM_TEST_FILES, "CT_small.dcm")
 PYDICOM_MR = os.path.join(PYDICOM_TEST_FILES, "MR_small.dcm")
@@ -22,6 +25,8 @@ RESEARCH = {"Profile": "research"}   # base_config: RetainLongitudinalModifiedDa
 
 def run_cli(*args, check_code=None):
     result = subprocess.run([CLI] + [str(a) for a in args], capture_output=True, text=True, timeout=120)
+    for report in SANITIZER_REPORTS:   # a CLI built with -DDEID_SANITIZE=ON (Resources/SanitizerTests.sh)
+        assert report not in result.stderr, result.stderr
     if check_code is not None:
         assert result.returncode == check_code, result.stderr
     return result
@@ -125,11 +130,21 @@ def test_folder_in_folder_out_with_failures(work):
     assert len({pydicom.dcmread(p).StudyInstanceUID for p in files}) == 1
 
 
-def test_same_pseudonyms_uids_and_dates_as_the_plugin(start_orthanc, work):
+@pytest.mark.parametrize("store", ["SQLite", "PostgreSQL"])
+def test_same_pseudonyms_uids_and_dates_as_the_plugin(start_orthanc, work, store):
+    if store == "SQLite":
+        key_store = {"Path": os.path.join(work, "keys.db")}
+    else:
+        conninfo = os.environ.get("DEID_TEST_POSTGRES", "")
+        if not conninfo:
+            pytest.skip("DEID_TEST_POSTGRES is not set (see Resources/StartTestPostgres.sh)")
+        key_store = {"Type": "PostgreSQL", "ConnectionString": conninfo}
+    # A new project per run: a PostgreSQL database outlives the test.
+    project = "trial" + secrets.token_hex(4)
     server = start_orthanc({"Deidentification": {
-        "KeyStore": {"Path": os.path.join(work, "keys.db")},
-        "Projects": {"trial": {"Pseudonym": {"Prefix": "TRIAL", "Digits": 6}}},
-    }}, name="cli-same")
+        "KeyStore": key_store,
+        "Projects": {project: {"Pseudonym": {"Prefix": "TRIAL", "Digits": 6}}},
+    }}, name="cli-same-" + store)
     inputs = os.path.join(work, "in")
     make_study(inputs, patient_id="PAT-SAME")
 
@@ -138,14 +153,14 @@ def test_same_pseudonyms_uids_and_dates_as_the_plugin(start_orthanc, work):
         with open(path, "rb") as f:
             uploaded = server.upload(f.read())
         instance_id = uploaded["ID"]
-        body = dict(RESEARCH, Project="trial")
+        body = dict(RESEARCH, Project=project)
         answer = server.post("/instances/%s/deidentify" % instance_id, json.dumps(body))
         copy = pydicom.dcmread(pydicom.filebase.DicomBytesIO(answer.content))
         through_plugin[copy.SOPInstanceUID] = copy
 
     out = os.path.join(work, "out")
     run_cli("deidentify", inputs, "-o", out, "-c", server.config_path,
-            "-r", json.dumps(dict(RESEARCH, Project="trial")), "--no-progress", check_code=0)
+            "-r", json.dumps(dict(RESEARCH, Project=project)), "--no-progress", check_code=0)
     through_cli = {pydicom.dcmread(p).SOPInstanceUID: pydicom.dcmread(p) for p in output_files(out)}
 
     assert sorted(through_cli) == sorted(through_plugin)
@@ -158,9 +173,15 @@ def test_same_pseudonyms_uids_and_dates_as_the_plugin(start_orthanc, work):
         assert cli_copy.StudyDate != "20200315"   # shifted by the patient's offset (E.3.6)
 
     # The CLI run is in the audit trail of the shared key store.
-    records = server.get_json("/deidentification/audit?limit=1000")["Records"]
-    cli = [r for r in records if r["Route"] == "cli"]
-    assert len(cli) == 1 and cli[0]["Project"] == "trial" and cli[0]["Status"] == "Success"
+    records, since = [], 0
+    while True:
+        page = server.get_json("/deidentification/audit?limit=1000&since=%d" % since)
+        records += page["Records"]
+        since = page["Next"]
+        if page["Done"]:
+            break
+    cli = [r for r in records if r["Route"] == "cli" and r["Project"] == project]
+    assert len(cli) == 1 and cli[0]["Status"] == "Success"
     assert cli[0]["Caller"]["Command"] == "orthanc-deidentify"
     assert cli[0]["Details"]["Instances"] == 3
 
@@ -202,6 +223,25 @@ def test_encryption_then_reidentify_restores_the_originals(work, keys):
             assert str(ds.get(keyword)) == str(original.get(keyword)), keyword
         assert "EncryptedAttributesSequence" not in ds
 
+    # Both runs are audited in the configured key store, with no key and no value.
+    store = os.path.join(work, "storage", "deidentification-keys.db")
+    with sqlite3.connect(store) as db:
+        rows = db.execute("SELECT operation, route, caller, status, details FROM deid_audit").fetchall()
+    assert [(r[0], r[1], r[3]) for r in rows] == [("deidentify", "cli", "Success"), ("reidentify", "reidentify", "Success")]
+    assert all(json.loads(r[2])["Command"] == "orthanc-deidentify" for r in rows)
+    with open(key) as f:
+        pem_line = f.read().splitlines()[1]
+    assert all(pem_line not in "".join(map(str, r)) and "Cli^Patient" not in "".join(map(str, r)) for r in rows)
+
+    # Files without an Encrypted Attributes Sequence fail alone, with a reason.
+    summary_path = os.path.join(work, "reidentify.json")
+    run_cli("reidentify", inputs, "-o", os.path.join(work, "r1"), "-c", config, "-k", key,
+            "--summary-json", summary_path, check_code=1)
+    with open(summary_path) as f:
+        summary = json.load(f)
+    assert summary["Failed"] == 3 and summary["Succeeded"] == 0
+    assert all("Encrypted Attributes" in reason for reason in summary["FailuresByReason"]), summary
+
     # Without the key, or with re-identification disabled: a usage error.
     run_cli("reidentify", protected, "-o", os.path.join(work, "r2"), "-c", config, "--no-progress", check_code=2)
     disabled = write_config(os.path.join(work, "in"), {"Recipients": {"custodian": cert}})
@@ -225,18 +265,24 @@ def test_usage_errors_exit_2(work):
     assert run_cli("deidentify", inputs, "-o", out, "-r", '{"Unknown": 1}').returncode == 2
     assert run_cli("deidentify", inputs, "-o", out, "-r", "not json").returncode == 2
     assert run_cli("deidentify", inputs, "-o", out, "-c", os.path.join(work, "none.json")).returncode == 2
-    assert not os.path.exists(out) or output_files(out) == []
+    assert not os.path.exists(out)   # nothing written on a usage error
 
 
 def test_without_configuration_keys_are_in_memory(work):
     inputs = os.path.join(work, "in")
     make_study(inputs)
     out = os.path.join(work, "out")
-    result = run_cli("deidentify", inputs, "-o", out, "--no-progress", check_code=0)
+    result = run_cli("deidentify", inputs, "-o", out, "--progress", check_code=0)
     assert "in memory" in result.stderr
+    assert "[##############################] 3/3" in result.stderr   # --progress even when not a terminal
     files = output_files(out)
     assert len(files) == 3
     assert len({pydicom.dcmread(p).PatientID for p in files}) == 1   # consistent within the run
+    # Another run has other keys: other UIDs. Default: no bar when stderr is not a terminal.
+    again = os.path.join(work, "again")
+    assert "[###" not in run_cli("deidentify", inputs, "-o", again, check_code=0).stderr
+    assert not set(os.listdir(again)) & set(os.listdir(out))
+    assert run_cli("--help", check_code=0).stdout.startswith("Usage:")
 
 
 def test_jobs_1_and_2_give_the_same_output(work):
@@ -251,3 +297,16 @@ def test_jobs_1_and_2_give_the_same_output(work):
         outputs.append({os.path.relpath(p, out): open(p, "rb").read() for p in output_files(out)})
     assert len(outputs[0]) == 6
     assert outputs[0] == outputs[1]
+
+
+def test_output_inside_the_input_is_not_read_again(work):
+    inputs = os.path.join(work, "in")
+    make_study(inputs)
+    out = os.path.join(inputs, "deidentified")
+    config = write_config(work)
+    for _ in range(2):
+        summary_path = os.path.join(work, "summary.json")
+        run_cli("deidentify", inputs, "-o", out, "-c", config, "--summary-json", summary_path, check_code=0)
+        with open(summary_path) as f:
+            assert json.load(f)["Succeeded"] == 3
+    assert len(output_files(out)) == 3   # the same keys: the same files again

@@ -27,6 +27,8 @@ export DEID_PLUGIN="$ROOT/$DIR/libOrthancDeidentification.so"
 export DEID_SANITIZER_RUNTIME
 DEID_SANITIZER_RUNTIME=$(gcc -print-file-name=libasan.so)
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1"
+export DEID_CLI="$ROOT/$DIR/orthanc-deidentify"   # the CLI itself is instrumented
 /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider \
   IntegrationTests/test_plugin.py IntegrationTests/test_failures.py \
-  IntegrationTests/test_encrypted_attributes.py IntegrationTests/test_bad_inputs.py
+  IntegrationTests/test_encrypted_attributes.py IntegrationTests/test_bad_inputs.py \
+  IntegrationTests/test_cli.py
