@@ -1,170 +1,256 @@
 #!/usr/bin/python3
-"""Side-by-side benchmark, measured in one run: Orthanc's built-in
-POST /studies/{id}/anonymize against our POST /studies/{id}/deidentify
-(Basic Profile, and Basic Profile with three Options), all Synchronous, on
-one real Orthanc with the plugin (started with IntegrationTests/conftest.py).
-Optionally (if gdcmanon is installed) gdcmanon -e on the same files on disk
-against our route with a recipient (Encrypted Attributes Sequence, E.1.1).
+"""One benchmark run that prints every ratio of issue 14 (README, "Performance").
 
-The runs are interleaved over the repetitions, and each produced study is
-deleted before the next run (our keyed UIDs give the same instances when a
-profile is repeated). Prints medians and ratios; asserts nothing on speed.
+1. Generates a synthetic CT study (its own generator: identifying header,
+   private elements, nested sequences; default 500 instances of 512x512
+   16-bit) into a temporary folder.
+2. Starts a real Orthanc with the plugin and times on that study,
+   interleaved over the repeats (medians): Orthanc's REST ingest of the files
+   (POST /instances, parallel clients), Orthanc's POST /studies/{id}/anonymize,
+   the plugin's POST /studies/{id}/deidentify with the Basic Profile, with one
+   recipient (Encrypted Attributes Sequence) and with the Clean options
+   (CleanDescriptors, CleanStructuredContent, CleanGraphics), all synchronous;
+   and on the same files: the CLI build/orthanc-deidentify (Basic, and with the
+   recipient), gdcmanon -e with the same certificate, and a plain cp -r.
+   Every output is deleted before the next run.
+3. Measures Orthanc's peak memory during one de-identification job over a
+   study of many small instances, and for one large multi-frame instance
+   through POST /tools/deidentify, each in a fresh Orthanc.
+4. Prints instances/s, MB/s and each ratio with its target, PASS or FAIL.
 
-Usage: /usr/bin/python3 Resources/Benchmark.py [--plugin build/libOrthancDeidentification.so]
-         [--instances 200] [--repeat 3] [--warmup 1] [--threads N] [--no-gdcmanon]
+The exit code is 0 whatever the ratios (it is a measurement); non-zero only
+when something broke (Orthanc did not start, a run failed or produced the
+wrong number of instances).
+
+Usage: /usr/bin/python3 Resources/Benchmark.py [--instances 500] [--size 512] [--repeat 3]
+         [--warmup 1] [--memory-instances 5000] [--large-mb 500] [--json FILE] (see --help)
 """
 
 import argparse
-import io
+import datetime
+import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "IntegrationTests"))
-import conftest  # noqa: E402  (the real-Orthanc start logic of the integration tests)
-import pydicom  # noqa: E402
-from pydicom.uid import generate_uid  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "Benchmark"))
 
-CT = os.path.join(conftest.PYDICOM_TEST_FILES, "CT_small.dcm")
-OPTIONS = ["RetainLongitudinalModifiedDates", "RetainPatientCharacteristics", "CleanDescriptors"]
+import memory_runs  # noqa: E402
+import report  # noqa: E402
+import study_generator  # noqa: E402
+import timed_cases  # noqa: E402
+from memory_probe import MB  # noqa: E402
+from orthanc_process import OrthancProcess  # noqa: E402
 
-
-def synthetic_study(count):
-    """count copies of CT_small.dcm in one study and one series, each with a fresh SOP Instance UID."""
-    with open(CT, "rb") as f:
-        template = f.read()
-    study, series = generate_uid(), generate_uid()
-    files = []
-    for number in range(1, count + 1):
-        ds = pydicom.dcmread(io.BytesIO(template))
-        ds.StudyInstanceUID = study
-        ds.SeriesInstanceUID = series
-        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-        ds.InstanceNumber = number
-        out = io.BytesIO()
-        ds.save_as(out, write_like_original=True)
-        files.append(out.getvalue())
-    return files
+CLEAN_OPTIONS = ["CleanDescriptors", "CleanStructuredContent", "CleanGraphics"]
+PLUGIN = os.environ.get("DEID_PLUGIN", os.path.join(ROOT, "build", "libOrthancDeidentification.so"))
+CLI = os.environ.get("DEID_CLI", os.path.join(ROOT, "build", "orthanc-deidentify"))
 
 
-def timed_route(server, path, body, count):
-    def run():
-        start = time.perf_counter()
-        answer = server.post_json(path, body)
-        elapsed = time.perf_counter() - start
-        produced = len(server.get_json("/studies/%s/instances" % answer["ID"]))
-        if produced != count:
-            raise RuntimeError("%s produced %d instances instead of %d" % (path, produced, count))
-        server.delete("/studies/" + answer["ID"])
-        return elapsed
-    return run
+def log(message):
+    print("[%s] %s" % (datetime.datetime.now().strftime("%H:%M:%S"), message), file=sys.stderr, flush=True)
 
 
-def timed_gdcmanon(certificate, in_dir, out_dir, count):
-    def run():
-        shutil.rmtree(out_dir, ignore_errors=True)
-        start = time.perf_counter()
-        subprocess.run(["gdcmanon", "-e", "-c", certificate, "-i", in_dir, "-o", out_dir, "--continue"],
-                       check=True, capture_output=True)
-        elapsed = time.perf_counter() - start
-        if len(os.listdir(out_dir)) != count:
-            raise RuntimeError("gdcmanon did not write %d files" % count)
-        return elapsed
-    return run
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--plugin", default=PLUGIN, help="the plugin (default: $DEID_PLUGIN or %(default)s)")
+    parser.add_argument("--cli", default=CLI, help="the CLI (default: $DEID_CLI or %(default)s)")
+    parser.add_argument("--instances", type=int, default=500, help="instances of the timed study (default 500)")
+    parser.add_argument("--size", type=int, default=512, help="rows = columns of the timed study (default 512)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed rounds (default 3; medians)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    parser.add_argument("--threads", type=int, help="Deidentification.ThreadsPerJob (default: the plugin's)")
+    parser.add_argument("--ingest-clients", type=int, default=len(os.sched_getaffinity(0)),
+                        help="parallel HTTP clients of the REST ingest (default: the number of cores, %(default)s)")
+    parser.add_argument("--cli-jobs", type=int, help="-j of the CLI (default: the CLI's, the number of cores)")
+    parser.add_argument("--memory-instances", type=int, default=5000,
+                        help="instances of the memory job (default 5000; 0 skips it)")
+    parser.add_argument("--memory-size", type=int, default=64, help="rows = columns of the memory job (default 64)")
+    parser.add_argument("--large-mb", type=float, default=500,
+                        help="size of the large multi-frame instance in MB (default 500; 0 skips it)")
+    parser.add_argument("--no-gdcmanon", action="store_true", help="skip the gdcmanon comparison")
+    parser.add_argument("--no-cli", action="store_true", help="skip the CLI and plain copy comparisons")
+    parser.add_argument("--json", metavar="FILE", help="also write every number to FILE")
+    parser.add_argument("--workdir", help="parent of the temporary folder (default: the system's)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    return parser.parse_args()
+
+
+def make_certificate(work):
+    key, certificate = os.path.join(work, "recipient-key.pem"), os.path.join(work, "recipient-cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", certificate, "-subj", "/CN=benchmark recipient", "-days", "2"],
+                   check=True, capture_output=True)
+    return certificate
+
+
+def deidentification_section(args, certificate):
+    section = {
+        "Recipients": {"custodian": certificate},
+        # Named profiles: the secure default caller policy lets callers choose any profile,
+        # not add recipients or options themselves.
+        "Profiles": {"encrypted": {"Options": [], "Recipients": ["custodian"]},
+                     "clean": {"Options": CLEAN_OPTIONS}},
+    }
+    if args.threads:
+        section["ThreadsPerJob"] = args.threads
+    return section
+
+
+def file_cases(args, work, in_dir, certificate, section, count, skipped):
+    cases = []
+    out = os.path.join(work, "out")
+    if args.no_cli:
+        skipped.append("CLI, gdcmanon and plain copy (--no-cli)")
+        return cases
+    cases.append(("copy", timed_cases.plain_copy(in_dir, out, count)))
+    if args.no_gdcmanon or not shutil.which("gdcmanon"):
+        skipped.append("gdcmanon -e (%s)" % ("--no-gdcmanon" if args.no_gdcmanon else "gdcmanon not installed"))
+    else:
+        cases.append(("gdcmanon", timed_cases.gdcmanon(certificate, in_dir, out, count)))
+    if not os.access(args.cli, os.X_OK):
+        skipped.append("CLI not built (%s): the CLI rows and their ratios are skipped" % args.cli)
+        return cases
+    config = os.path.join(work, "cli-orthanc.json")
+    cli_section = dict(section, KeyStore={"Type": "SQLite", "Path": os.path.join(work, "cli-keys.db")})
+    with open(config, "w") as f:
+        json.dump({"StorageDirectory": os.path.join(work, "cli-storage"), "Deidentification": cli_section}, f)
+    summary = os.path.join(work, "cli-summary.json")
+    cases.append(("cli_basic", timed_cases.cli(args.cli, config, None, in_dir, out, count, summary, args.cli_jobs)))
+    cases.append(("cli_encrypted", timed_cases.cli(args.cli, config, {"Profile": "encrypted"}, in_dir, out, count,
+                                                   summary, args.cli_jobs)))
+    return cases
+
+
+def timed_rounds(args, work, paths, certificate, section, skipped):
+    server = OrthancProcess(args.plugin, os.path.join(work, "orthanc-timing"),
+                            {"Deidentification": section}).start()
+    try:
+        system = server.get_json("/system")
+        capabilities = server.get_json("/deidentification/capabilities")
+        n = len(paths)
+        ingest = timed_cases.RestIngest(server, paths, args.ingest_clients)
+        cases = [
+            ("anonymize", timed_cases.StudyRoute(server, ingest, "anonymize", {}, n)),
+            ("basic", timed_cases.StudyRoute(server, ingest, "deidentify", {}, n)),
+            ("encrypted", timed_cases.StudyRoute(server, ingest, "deidentify", {"Profile": "encrypted"}, n)),
+            ("clean", timed_cases.StudyRoute(server, ingest, "deidentify", {"Profile": "clean"}, n)),
+        ]
+        files = file_cases(args, work, os.path.dirname(paths[0]), certificate, section, n, skipped)
+        times, cpu_times = {}, {}
+        for round_ in range(args.warmup + args.repeat):
+            timed = round_ >= args.warmup
+            # The ingest first (the other Orthanc cases need the stored study), then the others
+            # in an order rotated every round so that none always runs right after another.
+            order = cases + files
+            shift = round_ % len(order)
+            order = [("ingest", ingest)] + order[shift:] + order[:shift]
+            for key, run in order:
+                elapsed, cpu = run()
+                log("  round %d/%d%s: %-14s %.2f s (CPU %.2f s)" % (round_ + 1, args.warmup + args.repeat,
+                                                                    "" if timed else " (warm-up)", key, elapsed,
+                                                                    cpu))
+                if timed:
+                    times.setdefault(key, []).append(elapsed)
+                    cpu_times.setdefault(key, []).append(cpu)
+        ingest.delete_study()
+        cli_summary = next((run.last_summary for key, run in files if key == "cli_encrypted"), None)
+        return times, cpu_times, system, capabilities, cli_summary
+    finally:
+        server.stop()
+
+
+def memory_measurements(args, work, section):
+    memory = {}
+    if args.memory_instances > 0:
+        log("Generating %d instances of %dx%d for the memory job" % (args.memory_instances, args.memory_size,
+                                                                     args.memory_size))
+        paths = study_generator.make_study(os.path.join(work, "memory-study"), args.memory_instances,
+                                           args.memory_size, seed=3)
+        log("Memory job over %d instances" % len(paths))
+        memory["Job"] = memory_runs.job_memory(args.plugin, os.path.join(work, "orthanc-memory-job"), paths,
+                                               args.ingest_clients, {"Deidentification": section}, log)
+        shutil.rmtree(os.path.join(work, "memory-study"), ignore_errors=True)
+        shutil.rmtree(os.path.join(work, "orthanc-memory-job"), ignore_errors=True)
+    if args.large_mb > 0:
+        path = os.path.join(work, "large.dcm")
+        log("Generating one multi-frame instance of %.0f MB" % args.large_mb)
+        study_generator.make_large_instance(path, args.large_mb)
+        log("Large instance through /tools/deidentify")
+        memory["LargeInstance"] = memory_runs.large_instance_memory(
+            args.plugin, os.path.join(work, "orthanc-large"), path, {"Deidentification": section})
+        os.remove(path)
+    return memory
+
+
+def run(args, work):
+    skipped = []
+    certificate = make_certificate(work)
+    section = deidentification_section(args, certificate)
+    log("Generating %d instances of %dx%d 16-bit CT" % (args.instances, args.size, args.size))
+    paths = study_generator.make_study(os.path.join(work, "study"), args.instances, args.size)
+    total_bytes = sum(os.path.getsize(p) for p in paths)
+    load_before = os.getloadavg()
+    log("Timed rounds: %d warm-up + %d timed" % (args.warmup, args.repeat))
+    times, cpu_times, system, capabilities, cli_summary = timed_rounds(args, work, paths, certificate, section, skipped)
+    memory = memory_measurements(args, work, section)
+    load_after = os.getloadavg()
+
+    operations = report.summarize(times, cpu_times, len(paths), total_bytes)
+    results = report.targets(operations, memory)
+    header = [
+        "Date: %s UTC" % datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"),
+        "Machine: %d cores, load average %.1f before, %.1f after (a shared machine adds noise)"
+        % (len(os.sched_getaffinity(0)), load_before[0], load_after[0]),
+        "Orthanc %s, plugin %s, ThreadsPerJob %s, REST ingest by %d parallel clients, CLI -j %s"
+        % (system.get("Version"), capabilities.get("Version"), args.threads or "default", args.ingest_clients,
+           args.cli_jobs or "default"),
+        "Study: %d instances of %dx%d 16-bit CT, %.1f MB; median of %d interleaved rounds after %d warm-up"
+        % (len(paths), args.size, args.size, total_bytes / MB, args.repeat, args.warmup),
+        "Clean options: %s; recipient: one self-signed RSA-2048 certificate, AES-256 (plugin and gdcmanon)"
+        % ", ".join(CLEAN_OPTIONS),
+    ]
+    report.print_report(header, operations, memory, results, skipped, sys.stdout)
+    if args.json:
+        report.write_json(args.json, {
+            "Header": header, "Instances": len(paths), "Size": args.size, "TotalMB": total_bytes / MB,
+            "Repeat": args.repeat, "Warmup": args.warmup, "Operations": operations, "Memory": memory,
+            "Targets": results, "Skipped": skipped, "CliSummary": cli_summary,
+            "OrthancVersion": system.get("Version"), "PluginVersion": capabilities.get("Version")})
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--plugin", default=conftest.PLUGIN, help="the plugin (default: $DEID_PLUGIN or %(default)s)")
-    parser.add_argument("--instances", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
-    parser.add_argument("--threads", type=int, help="Deidentification.ThreadsPerJob (default: the plugin's)")
-    parser.add_argument("--no-gdcmanon", action="store_true", help="skip the gdcmanon comparison")
-    args = parser.parse_args()
+    args = parse_arguments()
     if not os.path.exists(args.plugin):
-        sys.exit("The plugin is not built: %s (use --plugin or DEID_PLUGIN)" % args.plugin)
-    conftest.PLUGIN = os.path.abspath(args.plugin)   # read by conftest.base_config()
-
-    work = tempfile.mkdtemp(prefix="deid-bench-")
-    factory = conftest.OrthancFactory(work)
+        print("The plugin is not built: %s (use --plugin or DEID_PLUGIN)" % args.plugin, file=sys.stderr)
+        return 2
+    args.plugin = os.path.abspath(args.plugin)
+    args.cli = os.path.abspath(args.cli)
+    if args.instances < 1 or args.repeat < 1 or args.warmup < 0:
+        print("--instances and --repeat must be at least 1, --warmup at least 0", file=sys.stderr)
+        return 2
+    work = tempfile.mkdtemp(prefix="deid-bench-", dir=args.workdir)
+    start = time.time()
     try:
-        use_gdcm = not args.no_gdcmanon and shutil.which("gdcmanon") and shutil.which("openssl")
-        section = {}
-        if args.threads:
-            section["ThreadsPerJob"] = args.threads
-        if use_gdcm:
-            key, certificate = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                            "-out", certificate, "-subj", "/CN=benchmark", "-days", "1"],
-                           check=True, capture_output=True)
-            section["Recipients"] = {"custodian": certificate}
-        server = factory({"Deidentification": section}, name="bench")
-
-        files = synthetic_study(args.instances)
-        study = None
-        for data in files:
-            answer = server.upload(data)
-            if answer is None:
-                raise RuntimeError("Orthanc refused a synthetic instance")
-            study = answer["ParentStudy"]
-
-        n = args.instances
-        cases = [
-            ("Orthanc /anonymize", timed_route(server, "/studies/%s/anonymize" % study, {"Synchronous": True}, n)),
-            ("/deidentify Basic", timed_route(server, "/studies/%s/deidentify" % study, {"Synchronous": True}, n)),
-            ("/deidentify +3 Options", timed_route(server, "/studies/%s/deidentify" % study,
-                                                   {"Options": OPTIONS, "Synchronous": True}, n)),
-        ]
-        if use_gdcm:
-            in_dir, out_dir = os.path.join(work, "in"), os.path.join(work, "out")
-            os.mkdir(in_dir)
-            for index, data in enumerate(files):
-                with open(os.path.join(in_dir, "%05d.dcm" % index), "wb") as f:
-                    f.write(data)
-            cases += [
-                ("/deidentify + recipient", timed_route(server, "/studies/%s/deidentify" % study,
-                                                        {"Recipients": ["custodian"], "Synchronous": True}, n)),
-                ("gdcmanon -e (files)", timed_gdcmanon(certificate, in_dir, out_dir, n)),
-            ]
-
-        times = {name: [] for name, _ in cases}
-        for round_ in range(args.warmup + args.repeat):
-            for name, run in cases:          # interleaved: every case once per round
-                elapsed = run()
-                if round_ >= args.warmup:
-                    times[name].append(elapsed)
-
-        system = server.get_json("/system")
-        print("Machine: %d cores (nproc), load average %.1f, Orthanc %s" % (len(os.sched_getaffinity(0)),
-              os.getloadavg()[0], system.get("Version")))
-        print("%d instances of CT_small.dcm (%d KB each), median of %d interleaved runs after %d warm-up round(s)"
-              % (n, len(files[0]) // 1024, args.repeat, args.warmup))
-        if args.threads:
-            print("Deidentification.ThreadsPerJob: %d" % args.threads)
-        print("Options: %s" % ", ".join(OPTIONS))
-        print()
-        reference = statistics.median(times["Orthanc /anonymize"])
-        print("| %-24s | %9s | %11s | %19s |" % ("Operation", "median s", "instances/s", "speed vs /anonymize"))
-        print("|%s|%s|%s|%s|" % ("-" * 26, "-" * 11, "-" * 13, "-" * 21))
-        for name, _ in cases:
-            median = statistics.median(times[name])
-            print("| %-24s | %9.3f | %11.1f | %18.2fx |" % (name, median, n / median, reference / median))
-        if use_gdcm:
-            ratio = statistics.median(times["gdcmanon -e (files)"]) / statistics.median(
-                times["/deidentify + recipient"])
-            print()
-            print("/deidentify + recipient vs gdcmanon -e: %.2fx the speed (gdcmanon reads and writes plain files,"
-                  " the route reads and stores through Orthanc)" % ratio)
+        run(args, work)
+    except Exception:  # a measurement that broke: the reason, then a non-zero exit code
+        traceback.print_exc()
+        print("Benchmark broke", file=sys.stderr)
+        return 1
     finally:
-        factory.stop_all()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            log("Kept %s" % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    log("Done in %.0f s" % (time.time() - start))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
