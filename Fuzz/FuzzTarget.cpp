@@ -10,6 +10,7 @@
 #include "Engine/Profile.h"
 #include "Engine/ProfileTables.h"
 #include "Engine/SeriesDefacer.h"
+#include "Engine/TextCleaner.h"
 #include "Engine/Reidentifier.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -107,6 +108,8 @@ namespace Deid
                                                                Option::RetainLongitudinalModifiedDates },
                                             "Basic", acceptRisk));
           profiles.emplace_back(new Profile(tables, OptionSet{ Option::CleanDescriptors,
+                                                               Option::CleanStructuredContent,
+                                                               Option::CleanGraphics,
                                                                Option::RetainSafePrivate },
                                             "Basic", acceptRisk));
           // Defacing (E.3.2): the input's own slice read, fitted and rewritten.
@@ -128,7 +131,7 @@ namespace Deid
         RandomUidProvider uids;
         RandomPseudonymProvider pseudonyms;
         FixedDateOffsetProvider dateOffsets{ -1234 };
-        ConservativeTextCleaner cleaner;
+        VocabularyTextCleaner cleaner;   // the plugin's text cleaner (action C)
         // A "series" of ten copies of the input's slice (small samples).
         SeriesDefacer defacer{ [](DcmDataset& instance)
                                { return std::vector<SliceSample>(10, ReadSliceSample(instance, 32)); } };

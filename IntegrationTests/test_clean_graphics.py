@@ -1,4 +1,4 @@
-"""Clean Graphics Option (PS3.15 E.3.5) in a real Orthanc: a presentation
+"""Clean Graphics Option (PS3.15 E.3.3) in a real Orthanc: a presentation
 state whose text object holds the patient's name, an image with two overlays
 (one with the name drawn in it, one with a plain shape) and a curve. The
 identifying text goes, the graphics stay, the text overlay's whole Overlay

@@ -1,4 +1,4 @@
-// Clean Graphics Option (PS3.15 E.3.5): text of annotations, overlays and
+// Clean Graphics Option (PS3.15 E.3.3): text of annotations, overlays and
 // curves cleaned, non-text graphics kept, an overlay holding text removed with
 // its whole Overlay Plane module. With the ConservativeTextCleaner (cleans
 // nothing) and with a cleaner that removes the instance's identifying values

@@ -60,7 +60,7 @@ namespace Deid
 
     if (option && *option == Option::CleanGraphics && CleanGraphics(parent, element, info, rule, mode))
     {
-      return;   // E.3.5: annotations, overlays and curves (GraphicsCleaning.cpp)
+      return;   // E.3.3: annotations, overlays and curves (GraphicsCleaning.cpp)
     }
 
     if (context_.textCleaner != nullptr && option)
@@ -104,7 +104,7 @@ namespace Deid
             }
             if (!categories.empty())
             {
-              // The preview says what was removed, by category only (E.3.3).
+              // The preview says what was removed, by category only (E.3.3-E.3.5).
               std::string reason = "C removed:";
               for (size_t i = 0; i < categories.size(); i++)
               {

@@ -8,7 +8,7 @@
 //   StructuredContentCleaning.cpp  C under Clean Structured Content (E.3.4)
 //   UnConversion.cpp      elements encoded as UN
 //   TypeResolution.cpp    the action chosen by the attribute's PS3.3 Type in the IOD
-//   GraphicsCleaning.cpp  Clean Graphics (E.3.5): annotations, overlays, curves
+//   GraphicsCleaning.cpp  Clean Graphics (E.3.3): annotations, overlays, curves
 // Deidentifier.cpp explains the choices.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Clean Graphics Option (PS3.15 E.3.5): "any information encoded in graphics,
+// Clean Graphics Option (PS3.15 E.3.3): "any information encoded in graphics,
 // text annotations or overlays corresponding to the Attribute information
 // specified to be removed by the Profile and any other Options specified
 // shall also be removed". Table E.1-1 gives C to the Graphic Annotation

@@ -61,7 +61,7 @@ namespace Deid
     virtual int32_t GetOffsetDays(const PatientKey& patient) = 0;
   };
 
-  // One identifying value of the instance being de-identified (PS3.15 E.3.3:
+  // One identifying value of the instance being de-identified (PS3.15 E.3.3-E.3.5:
   // a cleaned text must not repeat the instance's own identifying values).
   // Holds an original value: never log it.
   struct IdentifyingValue

@@ -198,7 +198,7 @@ namespace Deid
       }
       if (!categories.empty())
       {
-        // The preview says what was removed, by category only (E.3.3).
+        // The preview says what was removed, by category only (E.3.3-E.3.5).
         reason = "C removed:";
         for (size_t i = 0; i < categories.size(); i++)
         {

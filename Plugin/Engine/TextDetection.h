@@ -40,7 +40,7 @@ namespace Deid
 
   // The words Tesseract reads on an 8-bit grayscale image (width * height
   // bytes, row by row), upper-case alphanumeric (words without a letter or
-  // digit dropped): Clean Graphics (E.3.5) asks whether an overlay holds text.
+  // digit dropped): Clean Graphics (E.3.3) asks whether an overlay holds text.
   // In memory only, never logged. Throws DeidError(NotImplemented) without
   // Tesseract or its language data, DeidError(Internal) if recognition fails.
   std::vector<std::string> RecognizeWords(const std::vector<uint8_t>& gray, uint32_t width, uint32_t height,
