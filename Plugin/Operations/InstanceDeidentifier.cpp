@@ -38,7 +38,9 @@ namespace Deid
     std::unique_ptr<DcmFileFormat> file;
     try
     {
-      file = ParseDicom(data, size);
+      // The pixel data stays in "data" (not copied): the file and what is
+      // copied from it (the originals of E.1.1) live only in this function.
+      file = ParseDicomBorrowing(data, size);
     }
     catch (const DeidError& e)
     {
@@ -67,6 +69,7 @@ namespace Deid
                         std::to_string(GetMaximumNestingDepth()) + " levels deep (the maximum nesting depth)");
       }
       output.dicom = WriteDicom(*file);
+      output.result.modifiedAttributes.reset();   // may borrow from "data": not handed out
     }
     catch (const DeidError& e)
     {
