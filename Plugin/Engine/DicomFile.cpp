@@ -154,7 +154,14 @@ namespace Deid
   static std::unique_ptr<DcmFileFormat> ParseOnLargeStack(const void* buffer, size_t size, unsigned int maxDepth,
                                                           bool borrow)
   {
-    CheckDeclaredLengths(buffer, size);   // before DCMTK allocates a declared length
+    if (!borrow)
+    {
+      CheckDeclaredLengths(buffer, size);   // before DCMTK allocates a declared length
+    }
+    // Borrowing, the parse is its own check (no second pass over the
+    // input): DCMTK defers every value longer than BORROWED_VALUE_LENGTH and
+    // finds a length beyond the input when it skips it, so it never
+    // allocates more than BORROWED_VALUE_LENGTH for a declared length.
     const bool part10 = HasPart10Magic(buffer, size);
     std::unique_ptr<DcmFileFormat> file(new DcmFileFormat);
 
@@ -177,6 +184,15 @@ namespace Deid
                         std::to_string(maxDepth) + " levels deep (the maximum nesting depth)");   // as CheckNestingDepth
       }
 
+      if (borrow && (status == EC_StreamNotifyClient || status == EC_InvalidStream))
+      {
+        // The whole input is there: DCMTK asking for more bytes, or finding a
+        // value to skip longer than the rest, means a length goes past the
+        // end (as CheckDeclaredLengths reports it).
+        throw DeidError(ErrorCode::BadInput,
+                        "Cannot parse DICOM: truncated input (an element, item or fragment declares "
+                        "a value longer than the rest of the input)");
+      }
       if (status.bad())
       {
         throw DeidError(ErrorCode::BadInput, std::string("Cannot parse DICOM: ") + status.text());
