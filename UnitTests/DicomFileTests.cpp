@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
 using namespace Deid;
@@ -180,4 +181,56 @@ TEST(DicomFile, MissingFileIsBadInput)
   {
     EXPECT_EQ(ErrorCode::BadInput, e.GetCode());
   }
+}
+
+// Issue 14: a large value (the pixel data) stays in the caller's buffer when
+// parsing with ParseDicomBorrowing, and the writer streams it from there:
+// the file is held in memory once, and the output is the same bytes.
+TEST(DicomFile, BorrowedPixelDataIsNotCopied)
+{
+  auto file = MakeFile();
+  DcmDataset& ds = *file->getDataset();
+  ds.putAndInsertUint16(DCM_Rows, 512);
+  ds.putAndInsertUint16(DCM_Columns, 1024);
+  ds.putAndInsertUint16(DCM_BitsAllocated, 16);
+  ds.putAndInsertUint16(DCM_BitsStored, 16);
+  ds.putAndInsertUint16(DCM_HighBit, 15);
+  ds.putAndInsertUint16(DCM_SamplesPerPixel, 1);
+  ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
+  ds.putAndInsertString(DCM_PhotometricInterpretation, "MONOCHROME2");
+  std::vector<Uint16> pixels(512 * 1024);
+  for (size_t i = 0; i < pixels.size(); i++)
+  {
+    pixels[i] = static_cast<Uint16>(i * 7);
+  }
+  ds.putAndInsertUint16Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
+  const std::string bytes = WriteDicom(*file);
+
+  auto borrowed = ParseDicomBorrowing(bytes.data(), bytes.size());
+  DcmElement* pixelData = nullptr;
+  ASSERT_TRUE(borrowed->getDataset()->findAndGetElement(DCM_PixelData, pixelData).good());
+  EXPECT_FALSE(pixelData->valueLoaded());   // left in "bytes"
+  EXPECT_EQ("Doe^John", GetString(*borrowed->getDataset(), DCM_PatientName));
+
+  borrowed->getDataset()->putAndInsertString(DCM_PatientName, "Changed");
+  const std::string output = WriteDicom(*borrowed);
+  EXPECT_FALSE(pixelData->valueLoaded());   // streamed, not loaded
+
+  auto back = ParseDicom(output.data(), output.size());
+  EXPECT_EQ("Changed", GetString(*back->getDataset(), DCM_PatientName));
+  const Uint16* values = nullptr;
+  ASSERT_TRUE(back->getDataset()->findAndGetUint16Array(DCM_PixelData, values).good());
+  EXPECT_EQ(0, memcmp(values, pixels.data(), pixels.size() * 2));
+
+  // Without a change the output is the input, byte for byte.
+  auto again = ParseDicomBorrowing(bytes.data(), bytes.size());
+  EXPECT_EQ(bytes, WriteDicom(*again));
+}
+
+// A declared length beyond the input is refused by the borrowing parse too.
+TEST(DicomFile, BorrowingRefusesLengthsBeyondTheInput)
+{
+  std::string bytes = SampleBytes();
+  bytes.resize(bytes.size() - 100);
+  EXPECT_THROW(ParseDicomBorrowing(bytes.data(), bytes.size()), DeidError);
 }

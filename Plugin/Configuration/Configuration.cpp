@@ -227,7 +227,7 @@ namespace Deid
 
     {
       unsigned int cores = std::thread::hardware_concurrency();
-      c->threadsPerJob_ = std::min(4u, std::max(1u, cores));
+      c->threadsPerJob_ = std::min(64u, std::max(1u, cores));   // default: the number of cores
       if (section.isMember("ThreadsPerJob"))
       {
         if (!section["ThreadsPerJob"].isInt() || section["ThreadsPerJob"].asInt() < 1 ||

@@ -10,7 +10,7 @@
 //     },
 //     "SourceMetadata": "DeidentifiedFrom",   // instance metadata linking a copy to its source
 //     "JobMetadata": "DeidentificationJob",   // optional: instance metadata with the job ID
-//     "ThreadsPerJob": 2,                // instances de-identified in parallel by one job
+//     "ThreadsPerJob": 2,                // instances de-identified in parallel by one job (default: cores)
 //     "MaximumNestingDepth": 32,         // deeper sequences are refused (1..40, Engine/NestingDepth.h)
 //     "PixelRegions": [ { "Name": "...", "Match": { "Modality": "US" },   // CleanPixelData (E.3.1)
 //                         "Regions": [[0, 0, 640, 40]], "Units": "Pixels" } ],

@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -17,8 +18,18 @@ namespace Deid
   std::unique_ptr<DcmFileFormat> ParseDicom(const void* buffer, size_t size);
   std::unique_ptr<DcmFileFormat> ParseDicom(const void* buffer, size_t size, unsigned int maxDepth);
 
+  // As ParseDicom, but values longer than BORROWED_VALUE_LENGTH (the pixel
+  // data) are not copied: they stay in "buffer", are read from there only
+  // when used, and WriteDicom streams them from there (BorrowedValues.h).
+  // "buffer" must outlive the returned object and every element copied
+  // from it. This keeps a large instance in memory once, not twice.
+  constexpr uint32_t BORROWED_VALUE_LENGTH = 64 * 1024;
+  std::unique_ptr<DcmFileFormat> ParseDicomBorrowing(const void* buffer, size_t size);
+
   // Writes a Part 10 file, keeping the original transfer syntax when possible
-  // (on a large stack).
+  // (on a large stack). The output is measured first and written once into
+  // a string of exactly its size (no growing buffer, no second copy);
+  // borrowed values are streamed from their buffer, never loaded whole.
   std::string WriteDicom(DcmFileFormat& file);
 
   // Convenience for tests and tools.

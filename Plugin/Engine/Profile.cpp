@@ -73,9 +73,49 @@ namespace Deid
                       "RetainLongitudinalFullDates and RetainLongitudinalModifiedDates are mutually "
                       "exclusive (PS3.15 E.3.6)");
     }
+
+    for (const AttributeRule& rule : tables_->GetAttributes())
+    {
+      if (rule.tag.IsExact())
+      {
+        const DcmTagKey key(rule.tag.group, rule.tag.element);
+        exactActions_.emplace((static_cast<uint32_t>(rule.tag.group) << 16) | rule.tag.element,
+                              ResolveUncached(key));
+      }
+      else if (!rule.tag.allPrivate)
+      {
+        // Every group the mask matches: the fixed bits, any free bits.
+        const uint16_t fixed = rule.tag.group & rule.tag.groupMask;
+        const uint16_t free = static_cast<uint16_t>(~rule.tag.groupMask);
+        uint16_t bits = free;
+        for (;;)
+        {
+          maskedGroups_.set(fixed | bits);
+          if (bits == 0)
+          {
+            break;
+          }
+          bits = static_cast<uint16_t>((bits - 1) & free);
+        }
+      }
+    }
   }
 
   ResolvedAction Profile::Resolve(const DcmTagKey& tag) const
+  {
+    auto found = exactActions_.find((static_cast<uint32_t>(tag.getGroup()) << 16) | tag.getElement());
+    if (found != exactActions_.end())
+    {
+      return found->second;
+    }
+    if (!maskedGroups_.test(tag.getGroup()))
+    {
+      return ResolvedAction();   // not listed: keep
+    }
+    return ResolveUncached(tag);
+  }
+
+  ResolvedAction Profile::ResolveUncached(const DcmTagKey& tag) const
   {
     ResolvedAction result;
     result.rule = tables_->FindRule(tag.getGroup(), tag.getElement());

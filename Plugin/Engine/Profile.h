@@ -9,9 +9,11 @@
 
 #include <dcmtk/dcmdata/dctagkey.h>
 
+#include <bitset>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace Deid
 {
@@ -56,5 +58,14 @@ namespace Deid
     OptionSet options_;
     std::string name_;
     BurnedInTextPolicy burnedInText_;
+
+    // Resolved once when the profile is built (it is immutable), so that
+    // the walk does not re-resolve the options for every element: the
+    // action of every exact row of Table E.1-1, and the groups that a mask
+    // row (e.g. (50xx,xxxx)) may match. Any other tag is not listed: keep.
+    std::unordered_map<uint32_t, ResolvedAction> exactActions_;
+    std::bitset<65536> maskedGroups_;
+
+    ResolvedAction ResolveUncached(const DcmTagKey& tag) const;
   };
 }

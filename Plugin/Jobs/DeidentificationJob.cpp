@@ -60,7 +60,7 @@ namespace Deid
 
     try
     {
-      std::string dicom;
+      MemoryBuffer dicom;   // Orthanc's buffer, not copied; freed before the store
       try
       {
         RestGet(dicom, "/instances/" + instance.sourceId + "/file");
@@ -72,9 +72,9 @@ namespace Deid
       }
 
       DeidentifiedInstance output = InstanceDeidentifier::Apply(
-        dicom.data(), dicom.size(), description_, providers_->GetContext(),
+        dicom.GetData(), dicom.GetSize(), description_, providers_->GetContext(),
         DeidentificationSettings(), label);
-      dicom.clear();
+      dicom.Clear();
       pixelRegions = output.result.pixels.regions;
 
       if (!RestPost(stored, "/instances", output.dicom.data(), output.dicom.size(), true) ||

@@ -46,7 +46,9 @@ namespace Deid
     std::unique_ptr<DcmFileFormat> file;
     try
     {
-      file = ParseDicom(data, size);
+      // The pixel data stays in "data" (not copied): the file and what is
+      // copied from it (the originals of E.1.1) live only in this function.
+      file = ParseDicomBorrowing(data, size);
     }
     catch (const DeidError& e)
     {
@@ -78,6 +80,7 @@ namespace Deid
       output.seriesInstanceUid = GetUid(*file->getDataset(), DCM_SeriesInstanceUID);
       output.sopInstanceUid = GetUid(*file->getDataset(), DCM_SOPInstanceUID);
       output.dicom = WriteDicom(*file);
+      output.result.modifiedAttributes.reset();   // may borrow from "data": not handed out
     }
     catch (const DeidError& e)
     {

@@ -13,7 +13,7 @@ namespace Deid
   struct DeidentifiedInstance
   {
     std::string dicom;                 // the de-identified Part 10 file
-    DeidentificationResult result;     // changes (if recorded), originals (if collected)
+    DeidentificationResult result;     // changes (if recorded); no originals (they may borrow from the input)
     // The new UIDs of the copy (empty if absent), e.g. to name output files.
     std::string studyInstanceUid;
     std::string seriesInstanceUid;

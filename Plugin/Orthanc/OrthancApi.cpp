@@ -171,6 +171,11 @@ namespace Deid
       return Check(code, method, uri, tolerateErrors);
     }
 
+    bool RestGet(MemoryBuffer& answer, const std::string& uri, bool tolerateErrors)
+    {
+      return CallRest(answer, "GET", uri, nullptr, 0, tolerateErrors);
+    }
+
     bool RestGet(std::string& answer, const std::string& uri, bool tolerateErrors)
     {
       MemoryBuffer buffer;

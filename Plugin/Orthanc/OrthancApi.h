@@ -105,6 +105,8 @@ namespace Deid
     // throws HttpError carrying Orthanc's error code.
     bool RestGet(std::string& answer, const std::string& uri, bool tolerateErrors = false);
     bool RestGet(Json::Value& answer, const std::string& uri, bool tolerateErrors = false);
+    // The answer as Orthanc gives it, without a copy (e.g. a DICOM file).
+    bool RestGet(MemoryBuffer& answer, const std::string& uri, bool tolerateErrors = false);
     bool RestPost(std::string& answer, const std::string& uri, const void* body, size_t size,
                   bool tolerateErrors = false);
     bool RestPost(Json::Value& answer, const std::string& uri, const void* body, size_t size,

@@ -13,9 +13,9 @@ namespace Deid
 {
   using namespace OrthancApi;
 
-  static std::string ReadInstance(const std::string& id)
+  // Read into Orthanc's buffer (no copy): a large instance is held once.
+  static void ReadInstance(MemoryBuffer& dicom, const std::string& id)
   {
-    std::string dicom;
     if (!RestGet(dicom, "/instances/" + id + "/file", true))
     {
       Json::Value info;
@@ -26,7 +26,6 @@ namespace Deid
       throw HttpError(OrthancPluginErrorCode_StorageAreaPlugin,
                       "Cannot read instance " + id + " from the Orthanc storage");
     }
-    return dicom;
   }
 
   static void Report(const OperationDescription& operation, bool failed,
@@ -57,7 +56,8 @@ namespace Deid
     const Json::Value body = request.GetJsonBody();
     KnownKeys::Check(body, KnownKeys::Join(DeidentificationRequest::GetRequestKeys(), { "Store" }));
     DeidentificationRequest r = DeidentificationRequest::FromJson(body);
-    std::string dicom = ReadInstance(id);
+    MemoryBuffer dicom;
+    ReadInstance(dicom, id);
 
     OperationDescription operation = r.Describe("instance", "Instance", id);
     std::unique_ptr<OperationProviders> providers = ProviderFactory::Create(operation);
@@ -65,7 +65,7 @@ namespace Deid
     DeidentifiedInstance output;
     try
     {
-      output = InstanceDeidentifier::Apply(dicom.data(), dicom.size(), operation,
+      output = InstanceDeidentifier::Apply(dicom.GetData(), dicom.GetSize(), operation,
                                            providers->GetContext(), DeidentificationSettings(),
                                            "instance " + id);
     }
@@ -74,6 +74,7 @@ namespace Deid
       Report(operation, true);
       throw;
     }
+    dicom.Clear();   // the output no longer borrows from the input
 
     if (!r.store)
     {
@@ -104,7 +105,8 @@ namespace Deid
     const Json::Value body = request.GetJsonBody();
     KnownKeys::Check(body, KnownKeys::Join(DeidentificationRequest::GetRequestKeys(), { "Pixels" }));
     DeidentificationRequest r = DeidentificationRequest::FromJson(body);
-    std::string dicom = ReadInstance(id);
+    MemoryBuffer dicom;
+    ReadInstance(dicom, id);
 
     OperationDescription operation = r.Describe("preview", "Instance", id);
     std::unique_ptr<OperationProviders> providers = ProviderFactory::Create(operation);
@@ -112,7 +114,7 @@ namespace Deid
     DeidentificationSettings settings;
     settings.recordChanges = true;
     DeidentifiedInstance output = InstanceDeidentifier::Apply(
-      dicom.data(), dicom.size(), operation, providers->GetContext(), settings, "instance " + id);
+      dicom.GetData(), dicom.GetSize(), operation, providers->GetContext(), settings, "instance " + id);
 
     if (body.isMember("Pixels"))
     {

@@ -74,7 +74,7 @@ namespace Deid
         OperationDescription description = request.Describe("send", "Instance", instanceId);
         std::unique_ptr<OperationProviders> providers = ProviderFactory::Create(description);
 
-        std::string original;
+        MemoryBuffer original;   // Orthanc's buffer, not copied; freed before the delivery
         try
         {
           RestGet(original, "/instances/" + instanceId + "/file");
@@ -85,9 +85,9 @@ namespace Deid
                           DescribeError(e.GetCode()));
         }
         DeidentifiedInstance output = InstanceDeidentifier::Apply(
-          original.data(), original.size(), description, providers->GetContext(),
+          original.GetData(), original.GetSize(), description, providers->GetContext(),
           DeidentificationSettings(), label);
-        original.clear();
+        original.Clear();
 
         // 3. Delivery. DICOMweb sends stored resources only: its copy is
         // deleted afterwards unless a copy is to be kept.
