@@ -24,7 +24,18 @@ def read_status(pid):
     return values
 
 
+def current_rss(pid):
+    """Resident set size now, in bytes."""
+    return read_status(pid)["VmRSS"]
+
+
+def peak_rss(pid):
+    """Peak resident set size since start or the last reset_peak(), in bytes."""
+    return read_status(pid)["VmHWM"]
+
+
 def reset_peak(pid):
+    """Resets VmHWM to the current RSS; False if the kernel refused."""
     try:
         with open("/proc/%d/clear_refs" % pid, "w") as f:
             f.write("5")
