@@ -7,6 +7,7 @@ import io
 import os
 
 import pydicom
+import pydicom.uid
 import pytest
 
 from conftest import PYDICOM_TEST_FILES
@@ -78,3 +79,49 @@ def test_preview_reason_names_the_categories_only(orthanc, source):
         reason = change.get("Reason", "")
         for text in ("CompressedSamples", "Xylander", "Smithers", "555", "2004"):
             assert text not in reason
+
+
+def test_diagnosis_code_sequence_keeps_the_code_and_loses_the_patient(orthanc, tmp_path):
+    # The C sequences and OB values of Clean Descriptors (DescriptorSequenceCleaning.cpp).
+    ds = pydicom.dcmread(CT)
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+
+    def code(value, scheme, meaning):
+        item = pydicom.Dataset()
+        item.CodeValue = value
+        item.CodingSchemeDesignator = scheme
+        item.CodeMeaning = meaning
+        return item
+
+    ds.AdmittingDiagnosesCodeSequence = [
+        code("233604007", "SCT", "Pneumonia CompressedSamples 2004-01-19"),
+        code("X1", "99HOSP", "CompressedSamples^CT1"),
+    ]
+    ds.add_new(0x0016002B, "OB", b"CompressedSamples vendor data")   # Maker Note
+    path = str(tmp_path / "in.dcm")
+    ds.save_as(path)
+    instance = orthanc.upload(path)
+    try:
+        r = orthanc.post("/instances/%s/deidentify" % instance["ID"], OPTIONS)
+        assert r.status_code == 200, r.text
+        out = pydicom.dcmread(io.BytesIO(r.content))
+        items = out.AdmittingDiagnosesCodeSequence
+        assert [(i.CodeValue, i.CodingSchemeDesignator, i.CodeMeaning) for i in items] == \
+            [("233604007", "SCT", "Pneumonia")]
+        assert 0x0016002B not in out
+        for removed in (b"CompressedSamples", b"99HOSP", b"2004-01-19"):
+            assert removed not in r.content, removed
+
+        changes = orthanc.post_json("/instances/%s/deidentify/preview" % instance["ID"], OPTIONS)
+        reasons = {(c["Tag"], c["Action"]): c.get("Reason", "") for c in changes}
+        assert reasons[("(0016,002B)", "X")] == "C: binary value cannot be cleaned"
+        for change in changes:
+            assert "CompressedSamples" not in change.get("Reason", "")
+
+        written = str(tmp_path / "out.dcm")
+        with open(written, "wb") as f:
+            f.write(r.content)
+        assert dciodvfy_errors(written) - dciodvfy_errors(path) == set()
+    finally:
+        orthanc.delete("/instances/" + instance["ID"])

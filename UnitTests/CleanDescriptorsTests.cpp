@@ -151,7 +151,8 @@ TEST(CleanDescriptors, EveryTextAttributeOfTableE11IsCleanedNotDropped)
     EXPECT_TRUE(reasoned) << rule.tagText;
   }
 
-  // 140 C cells in 2026c: 128 text attributes; 9 sequences, 2 OB, 1 CS are not text.
+  // 140 C cells in 2026c: 128 text attributes; 9 sequences, 2 OB, 1 CS are
+  // not text (EveryOtherAttributeOfTableE11IsHandledByACleaner).
   EXPECT_EQ(128u, text);
   EXPECT_EQ(12u, notText.size());
   for (const std::string& t : notText)
@@ -159,6 +160,95 @@ TEST(CleanDescriptors, EveryTextAttributeOfTableE11IsCleanedNotDropped)
     EXPECT_TRUE(t.find(" SQ") != std::string::npos || t.find(" OB") != std::string::npos ||
                 t.find(" CS") != std::string::npos) << t;
   }
+}
+
+TEST(CleanDescriptors, EveryOtherAttributeOfTableE11IsHandledByACleaner)
+{
+  // The C attributes that are not plain text (DescriptorSequenceCleaning.cpp):
+  // a sequence keeps its coded item with a cleaned meaning, OB goes with the
+  // cleaner's reason, CS is cleaned by the vocabulary; none is silently dropped.
+  size_t sequences = 0, binary = 0, codes = 0;
+  for (const AttributeRule& rule : Tables()->GetAttributes())
+  {
+    if (rule.GetOptionAction(Option::CleanDescriptors) != ActionCode::C)
+    {
+      continue;
+    }
+    DcmTagKey key(rule.tag.group, rule.tag.element);
+    const DcmEVR vr = VrOf(rule.tag);
+    if (DcmElement* probe = NewTextElement(key, vr))
+    {
+      delete probe;
+      continue;   // EveryTextAttributeOfTableE11IsCleanedNotDropped
+    }
+
+    auto file = MakeFile();
+    DcmDataset& ds = *file->getDataset();
+    AddPatient(ds);
+    if (vr == EVR_SQ)
+    {
+      DcmSequenceOfItems* sequence = new DcmSequenceOfItems(DcmTag(key, EVR_SQ));
+      DcmItem* item = new DcmItem;
+      item->putAndInsertString(DCM_CodeValue, "233604007");
+      item->putAndInsertString(DCM_CodingSchemeDesignator, "SCT");
+      item->putAndInsertString(DCM_CodeMeaning, "Pneumonia john DOE 1970-03-05");
+      sequence->insert(item);
+      ASSERT_TRUE(ds.insert(sequence, true).good());
+    }
+    else if (vr == EVR_OB)
+    {
+      const Uint8 bytes[] = { 'D', 'O', 'E', 0 };
+      ASSERT_TRUE(ds.putAndInsertUint8Array(key, bytes, sizeof(bytes)).good());
+    }
+    else
+    {
+      ASSERT_EQ(EVR_CS, vr) << rule.tagText;
+      ASSERT_TRUE(ds.putAndInsertString(key, "CORRECT").good());
+    }
+
+    Providers p;
+    VocabularyTextCleaner cleaner;
+    p.context.textCleaner = &cleaner;
+    auto profile = MakeProfile(OptionSet{ Option::CleanDescriptors });
+    DeidentificationSettings settings;
+    settings.recordChanges = true;
+    DeidentificationResult result = Deidentifier(*profile).Apply(*file, p.context, settings);
+
+    if (vr == EVR_SQ)
+    {
+      sequences++;
+      DcmItem* item = GetItem(ds, key);
+      ASSERT_NE(nullptr, item) << rule.tagText << " " << rule.name;
+      EXPECT_EQ("233604007", GetString(*item, DCM_CodeValue)) << rule.tagText;
+      EXPECT_EQ("Pneumonia", GetString(*item, DCM_CodeMeaning)) << rule.tagText;
+      bool cleaned = false;
+      for (const ElementChange& change : result.changes)
+      {
+        cleaned |= change.tag == rule.tagText && change.action == "C" && change.option == "CleanDescriptors";
+      }
+      EXPECT_TRUE(cleaned) << rule.tagText;
+    }
+    else if (vr == EVR_OB)
+    {
+      binary++;
+      EXPECT_FALSE(Has(ds, key)) << rule.tagText;
+      bool reasoned = false;
+      for (const ElementChange& change : result.changes)
+      {
+        reasoned |= change.tag == rule.tagText && change.action == "X" &&
+          change.reason == "C: binary value cannot be cleaned";
+      }
+      EXPECT_TRUE(reasoned) << rule.tagText;
+    }
+    else
+    {
+      codes++;
+      EXPECT_EQ("CORRECT", GetString(ds, key)) << rule.tagText;   // a defined term: kept by the cleaner
+    }
+  }
+  EXPECT_EQ(9u, sequences);
+  EXPECT_EQ(2u, binary);
+  EXPECT_EQ(1u, codes);
 }
 
 TEST(CleanDescriptors, PydicomFilesKeepClinicalWordsAndLoseThePatient)

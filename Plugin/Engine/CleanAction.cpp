@@ -27,6 +27,22 @@ namespace Deid
       return;
     }
 
+    if (option && *option == Option::CleanDescriptors && mode == DummyMode::Off)
+    {
+      // E.3.5 for what is not plain text (DescriptorSequenceCleaning.cpp):
+      // coded concepts kept with cleaned meanings, request and notes items
+      // cleaned, binary vendor data removed.
+      if (info.isSequence)
+      {
+        CleanDescriptorSequence(parent, *static_cast<DcmSequenceOfItems*>(element), info);
+        return;
+      }
+      if (!info.isString && RemoveBinaryDescriptor(parent, element, info))
+      {
+        return;
+      }
+    }
+
     if (option && *option == Option::RetainLongitudinalModifiedDates)
     {
       if (info.vr == EVR_TM)

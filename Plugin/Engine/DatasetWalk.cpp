@@ -374,6 +374,11 @@ namespace Deid
     {
       return;   // a value of an SR content item (StructuredContentCleaning.cpp)
     }
+    if (inDescriptorSequence_ && !inStructuredContent_ && mode == DummyMode::Off &&
+        CleanDescriptorItemElement(parent, element, info, resolved.action))
+    {
+      return;   // in a Clean Descriptors sequence (DescriptorSequenceCleaning.cpp)
+    }
     Apply(parent, element, info, resolved.action, resolved.chosenBy, resolved.rule, mode);
   }
 

@@ -9,6 +9,8 @@
 //   UnConversion.cpp      elements encoded as UN
 //   TypeResolution.cpp    the action chosen by the attribute's PS3.3 Type in the IOD
 //   GraphicsCleaning.cpp  Clean Graphics (E.3.3): annotations, overlays, curves
+//   DescriptorSequenceCleaning.cpp  C under Clean Descriptors (E.3.5) for
+//                         code sequences, request / notes sequences, binary values
 // Deidentifier.cpp explains the choices.
 #pragma once
 
@@ -73,6 +75,7 @@ namespace Deid
     std::string reason_;
     std::vector<IdentifyingValue> identifying_;   // for the text cleaner: never log
     bool inStructuredContent_ = false;            // walking a Clean Structured Content tree (E.3.4)
+    bool inDescriptorSequence_ = false;           // walking a Clean Descriptors sequence (E.3.5)
     std::map<std::string, std::string> personNames_;   // original -> replacement in the tree: never log
 
   public:
@@ -165,6 +168,15 @@ namespace Deid
     void ApplyBasicAction(DcmItem& parent, const ElementInfo& info, const AttributeRule* rule);
     void RecordCleaned(DcmItem& parent, const ElementInfo& info, const std::string& value,
                        const std::vector<std::string>& categories);
+
+    // DescriptorSequenceCleaning.cpp
+    bool CleanDescriptorText(const DcmTagKey& key, DcmEVR vr, std::string& value,
+                             std::vector<std::string>& categories);
+    void CleanDescriptorSequence(DcmItem& parent, DcmSequenceOfItems& sequence, const ElementInfo& info);
+    bool CleanDescriptorItemElement(DcmItem& parent, DcmElement* element, const ElementInfo& info,
+                                    ActionCode resolved);
+    void CleanCodeMeaning(DcmItem& parent, const ElementInfo& info);
+    bool RemoveBinaryDescriptor(DcmItem& parent, DcmElement* element, const ElementInfo& info);
 
     // UnConversion.cpp
     DcmSequenceOfItems* ReparseAsSequence(DcmItem& item, DcmElement*& element, const ElementInfo& info);
