@@ -109,7 +109,7 @@ namespace Deid
       else if (info.isString && info.value && info.vr != EVR_UI)
       {
         std::string value = *info.value;
-        if (context_.textCleaner->CleanText(cleaning, value))
+        if (CleanTextWith(*option, info.key, info.vr, value, categories))
         {
           if (value != *info.value || info.encodedUN)
           {
@@ -120,14 +120,8 @@ namespace Deid
             }
             if (!categories.empty())
             {
-              // The preview says what was removed, by category only (E.3.3-E.3.5).
-              std::string reason = "C removed:";
-              for (size_t i = 0; i < categories.size(); i++)
-              {
-                reason += (i == 0 ? " " : ", ") + categories[i];
-              }
               reasonFor_ = &info;
-              reason_ = reason;
+              reason_ = DescribeRemoved(categories);
             }
             Record(info, "C", option, value);
             reasonFor_ = nullptr;
@@ -150,5 +144,31 @@ namespace Deid
     {
       Apply(parent, current, info, basic, std::nullopt, rule, mode);
     }
+  }
+
+  bool DeidentificationWalker::CleanTextWith(Option chosenBy, const DcmTagKey& key, DcmEVR vr, std::string& value,
+                                             std::vector<std::string>& categories)
+  {
+    if (context_.textCleaner == nullptr)
+    {
+      return false;
+    }
+    CleaningContext cleaning;
+    cleaning.tag = key;
+    cleaning.vr = DcmVR(vr).getVRName();
+    cleaning.chosenBy = chosenBy;
+    cleaning.identifying = &identifying_;
+    cleaning.removedCategories = &categories;
+    return context_.textCleaner->CleanText(cleaning, value);
+  }
+
+  std::string DeidentificationWalker::DescribeRemoved(const std::vector<std::string>& categories)
+  {
+    std::string reason = "C removed:";
+    for (size_t i = 0; i < categories.size(); i++)
+    {
+      reason += (i == 0 ? " " : ", ") + categories[i];
+    }
+    return reason;
   }
 }

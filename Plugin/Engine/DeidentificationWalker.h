@@ -137,6 +137,13 @@ namespace Deid
     void ReplaceUids(DcmItem& parent, DcmElement* element, const ElementInfo& info,
                      std::optional<Option> option, const char* action = "U");
 
+    // CleanAction.cpp: the text cleaner on one value, for every Clean option
+    // (E.3.3-E.3.5), and the preview reason naming what it removed by
+    // category, never the text.
+    bool CleanTextWith(Option chosenBy, const DcmTagKey& key, DcmEVR vr, std::string& value,
+                       std::vector<std::string>& categories);
+    static std::string DescribeRemoved(const std::vector<std::string>& categories);
+
     // CleanAction.cpp
     void Clean(DcmItem& parent, DcmElement* element, const ElementInfo& info,
                std::optional<Option> option, const AttributeRule* rule, DummyMode mode);

@@ -62,16 +62,6 @@ namespace Deid
       return designator.rfind("99", 0) == 0 || designator == "L";
     }
 
-    std::string JoinCategories(const std::vector<std::string>& categories)
-    {
-      std::string reason = "C removed:";
-      for (size_t i = 0; i < categories.size(); i++)
-      {
-        reason += (i == 0 ? " " : ", ") + categories[i];
-      }
-      return reason;
-    }
-
     class FlagScope
     {
     private:
@@ -94,17 +84,7 @@ namespace Deid
   bool DeidentificationWalker::CleanDescriptorText(const DcmTagKey& key, DcmEVR vr, std::string& value,
                                                    std::vector<std::string>& categories)
   {
-    if (context_.textCleaner == nullptr)
-    {
-      return false;
-    }
-    CleaningContext cleaning;
-    cleaning.tag = key;
-    cleaning.vr = DcmVR(vr).getVRName();
-    cleaning.chosenBy = Option::CleanDescriptors;
-    cleaning.identifying = &identifying_;
-    cleaning.removedCategories = &categories;
-    return context_.textCleaner->CleanText(cleaning, value) && !Trim(value).empty();
+    return CleanTextWith(Option::CleanDescriptors, key, vr, value, categories) && !Trim(value).empty();
   }
 
   // A sequence with C under Clean Descriptors: kept, item by item.
@@ -206,7 +186,7 @@ namespace Deid
         throw DeidError(ErrorCode::Internal, "Cannot set the cleaned value of " + FormatTag(info.key));
       }
       reasonFor_ = &info;
-      reason_ = categories.empty() ? std::string() : JoinCategories(categories);
+      reason_ = categories.empty() ? std::string() : DescribeRemoved(categories);
       Record(info, "C", Option::CleanDescriptors, value);
       reasonFor_ = nullptr;
       return true;
@@ -244,7 +224,7 @@ namespace Deid
     }
     else if (!categories.empty())
     {
-      reason = JoinCategories(categories);
+      reason = DescribeRemoved(categories);
     }
 
     if (info.value && value == *info.value && !info.encodedUN)

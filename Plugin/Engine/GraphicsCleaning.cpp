@@ -203,17 +203,7 @@ namespace Deid
   bool DeidentificationWalker::CleanGraphicsText(const ElementInfo& info, std::string& value,
                                                  std::vector<std::string>& categories)
   {
-    if (context_.textCleaner == nullptr)
-    {
-      return false;
-    }
-    CleaningContext cleaning;
-    cleaning.tag = info.key;
-    cleaning.vr = DcmVR(info.vr).getVRName();
-    cleaning.chosenBy = Option::CleanGraphics;
-    cleaning.identifying = &identifying_;
-    cleaning.removedCategories = &categories;
-    return context_.textCleaner->CleanText(cleaning, value);
+    return CleanTextWith(Option::CleanGraphics, info.key, info.vr, value, categories);
   }
 
   // Sets the cleaned value (if it changed) and records it with the
@@ -234,11 +224,7 @@ namespace Deid
     const std::string reason = reason_;
     if (!categories.empty())
     {
-      reason_ = "C removed:";
-      for (size_t i = 0; i < categories.size(); i++)
-      {
-        reason_ += (i == 0 ? " " : ", ") + categories[i];
-      }
+      reason_ = DescribeRemoved(categories);
       reasonFor_ = &info;
     }
     Record(info, "C", Option::CleanGraphics, value);

@@ -173,15 +173,9 @@ namespace Deid
     std::vector<std::string> categories;
     bool cleaned = false;
 
-    if (context_.textCleaner != nullptr && info.value)
+    if (info.value)
     {
-      CleaningContext cleaning;
-      cleaning.tag = info.key;
-      cleaning.vr = DcmVR(info.vr).getVRName();
-      cleaning.chosenBy = Option::CleanStructuredContent;
-      cleaning.identifying = &identifying_;
-      cleaning.removedCategories = &categories;
-      cleaned = context_.textCleaner->CleanText(cleaning, value);
+      cleaned = CleanTextWith(Option::CleanStructuredContent, info.key, info.vr, value, categories);
     }
 
     std::string reason;
@@ -198,12 +192,7 @@ namespace Deid
       }
       if (!categories.empty())
       {
-        // The preview says what was removed, by category only (E.3.3-E.3.5).
-        reason = "C removed:";
-        for (size_t i = 0; i < categories.size(); i++)
-        {
-          reason += (i == 0 ? " " : ", ") + categories[i];
-        }
+        reason = DescribeRemoved(categories);   // by category only (E.3.4)
       }
     }
 
