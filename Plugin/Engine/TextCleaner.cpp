@@ -113,7 +113,8 @@ namespace Deid
 
   VocabularyTextCleaner::VocabularyTextCleaner()
   {
-    TextVocabulary::Get();
+    // The vocabulary (about 10 MB) is loaded on the first cleaned text, not
+    // here: operations without a Clean option never pay for it.
   }
 
 
