@@ -20,6 +20,11 @@ OPTIONS = {"Options": ["CleanDescriptors"]}
 @pytest.fixture(scope="module")
 def source(orthanc, tmp_path_factory):
     ds = pydicom.dcmread(CT)
+    # Its own patient ID and UIDs, so that this changed copy never stands in
+    # for CT_small in the shared Orthanc (nor is deleted in its place).
+    ds.PatientID = "CLEANDESC-1"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = pydicom.uid.generate_uid(), pydicom.uid.generate_uid()
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
     # CT_small's patient is CompressedSamples^CT1, study date 20040119.
     ds.StudyDescription = "CT CHEST W CONTRAST CompressedSamples"
     ds.SeriesDescription = "AXIAL 1mm ct1 2004-01-19"

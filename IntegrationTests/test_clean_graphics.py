@@ -62,6 +62,12 @@ def shape_bits(rows, columns):
 def image_with_overlays_and_curve():
     ds = pydicom.dcmread(os.path.join(PYDICOM_TEST_FILES, "CT_small.dcm"))
     ds.PatientName = "DOE^JOHN"
+    # Its own patient and UIDs: the shared Orthanc must not hold a changed
+    # copy of CT_small under CT_small's identifiers (other modules upload
+    # the original and count the instances of its patient and study).
+    ds.PatientID = "GR-4712"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
     rows, columns = int(ds.Rows), int(ds.Columns)
     text = text_bits(rows, columns, "DOE JOHN")
     shape = shape_bits(rows, columns)
@@ -153,7 +159,10 @@ def to_bytes(ds):
 def deidentify(orthanc, data):
     instance = orthanc.upload(data)
     assert instance is not None
-    return orthanc.post("/instances/%s/deidentify" % instance["ID"], {"Options": ["CleanGraphics"]}).content
+    try:
+        return orthanc.post("/instances/%s/deidentify" % instance["ID"], {"Options": ["CleanGraphics"]}).content
+    finally:
+        orthanc.delete("/instances/" + instance["ID"])
 
 
 def assert_no_new_dciodvfy_errors(tmp_path, before, after):

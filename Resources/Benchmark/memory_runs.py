@@ -50,9 +50,9 @@ def job_memory(plugin, directory, paths, clients, extra_config, log):
         study = _upload_all(server, paths, clients)
         log("  ingested %d instances in %.1f s" % (len(paths), time.perf_counter() - start))
         time.sleep(1)  # let Orthanc settle after the ingest
-        with PeakSampler(server.pid) as sampler:
+        with PeakSampler(server.pid) as sampler, requests.Session() as fresh:   # fresh: see _post_file
             start = time.perf_counter()
-            job_id = server.post_json("/studies/%s/deidentify" % study, {})["ID"]
+            job_id = server.request("POST", "/studies/%s/deidentify" % study, session=fresh, data="{}").json()["ID"]
             job = server.wait_for_job(job_id)
             elapsed = time.perf_counter() - start
         if job["State"] != "Success":
@@ -68,6 +68,10 @@ def _post_file(plugin, directory, path, route, extra_config, out_path):
     """POST the file to route in a fresh Orthanc; returns (sampler, seconds, answer size)."""
     size = os.path.getsize(path)
     server = OrthancProcess(plugin, directory, dict(extra_config, **NO_CACHE)).start()
+    # A new connection: the one that polled Orthanc's start has been idle
+    # for about Orthanc's keep-alive timeout, and a request sent just as
+    # Orthanc closes it gets "Remote end closed connection".
+    fresh = requests.Session()
     try:
         time.sleep(1)
         with PeakSampler(server.pid) as sampler:
@@ -75,7 +79,7 @@ def _post_file(plugin, directory, path, route, extra_config, out_path):
             with open(path, "rb") as body:
                 # "identity": requests asks for gzip by default, and Orthanc would then
                 # compress the answer (most of the time and memory would be zlib's).
-                response = server.request("POST", route, data=body, stream=True,
+                response = server.request("POST", route, session=fresh, data=body, stream=True,
                                           headers={"Content-Type": "application/dicom",
                                                    "Content-Length": str(size), "Accept-Encoding": "identity"})
                 with open(out_path, "wb") as out:
@@ -84,6 +88,7 @@ def _post_file(plugin, directory, path, route, extra_config, out_path):
             elapsed = time.perf_counter() - start
         return sampler, elapsed, os.path.getsize(out_path)
     finally:
+        fresh.close()
         server.stop()
         if os.path.exists(out_path):
             os.remove(out_path)
