@@ -59,15 +59,8 @@ namespace Deid
           return;
         }
 
-        std::string shifted;
-        if (ShiftDateValue(info.vr, *info.value, GetOffsetDays(), shifted))
+        if (PutShiftedDate(parent, info, *option))
         {
-          DcmElement* target = CreateElement(parent, info, info.vr);
-          if (target->putString(shifted.c_str()).bad())
-          {
-            throw DeidError(ErrorCode::Internal, "Cannot set the shifted date of " + FormatTag(info.key));
-          }
-          Record(info, "shift", option, shifted);
           return;
         }
         // Not a valid date: fall back below.
@@ -170,5 +163,23 @@ namespace Deid
       reason += (i == 0 ? " " : ", ") + categories[i];
     }
     return reason;
+  }
+
+  // E.3.6: the value shifted by the patient's offset; false (nothing
+  // changed) when it is not a valid date.
+  bool DeidentificationWalker::PutShiftedDate(DcmItem& parent, const ElementInfo& info, Option option)
+  {
+    std::string shifted;
+    if (!info.value || !ShiftDateValue(info.vr, *info.value, GetOffsetDays(), shifted))
+    {
+      return false;
+    }
+    DcmElement* target = CreateElement(parent, info, info.vr);
+    if (target->putString(shifted.c_str()).bad())
+    {
+      throw DeidError(ErrorCode::Internal, "Cannot set the shifted date of " + FormatTag(info.key));
+    }
+    Record(info, "shift", option, shifted);
+    return true;
   }
 }

@@ -143,6 +143,7 @@ namespace Deid
     bool CleanTextWith(Option chosenBy, const DcmTagKey& key, DcmEVR vr, std::string& value,
                        std::vector<std::string>& categories);
     static std::string DescribeRemoved(const std::vector<std::string>& categories);
+    bool PutShiftedDate(DcmItem& parent, const ElementInfo& info, Option option);
 
     // CleanAction.cpp
     void Clean(DcmItem& parent, DcmElement* element, const ElementInfo& info,

@@ -266,15 +266,8 @@ namespace Deid
         return;
       }
 
-      std::string shifted;
-      if (ShiftDateValue(info.vr, *info.value, GetOffsetDays(), shifted))
+      if (PutShiftedDate(parent, info, Option::RetainLongitudinalModifiedDates))
       {
-        DcmElement* target = CreateElement(parent, info, info.vr);
-        if (target->putString(shifted.c_str()).bad())
-        {
-          throw DeidError(ErrorCode::Internal, "Cannot set the shifted date of " + FormatTag(info.key));
-        }
-        Record(info, "shift", Option::RetainLongitudinalModifiedDates, shifted);
         return;
       }
       // Not a valid date: a dummy below.
